@@ -1,0 +1,434 @@
+/*
+ * crypto: OpenSSL 3 wrappers (see crypto.h).
+ *
+ * Algorithms are fetched once (pthread_once) because an explicit fetch per
+ * call costs more than a whole 256-byte seal.  Each bn_aead keeps one
+ * EVP_CIPHER_CTX; re-initialising it with only a new nonce keeps the key
+ * schedule, which is the fast path for per-frame nonces.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <string.h>
+#include <stdlib.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include "betanet/crypto.h"
+#include "betanet/err.h"
+
+struct bn_aead {
+	EVP_CIPHER_CTX	*ctx;
+	int		 mode;		/* -1 none yet, 1 seal, 0 open */
+	uint8_t		 key[BN_KEY_LEN];
+};
+
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static EVP_CIPHER *alg_chacha;
+static EVP_MD *alg_sha256;
+static EVP_MAC *alg_hmac;
+static EVP_KDF *alg_hkdf;
+
+static void
+fetch_algorithms(void)
+{
+	alg_chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	alg_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	alg_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	alg_hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+}
+
+static int
+fetched(void)
+{
+	if (pthread_once(&fetch_once, fetch_algorithms) != 0)
+		return 0;
+	return alg_chacha != NULL && alg_sha256 != NULL &&
+	    alg_hmac != NULL && alg_hkdf != NULL;
+}
+
+static const uint8_t zero_salt[BN_HASH_LEN];
+
+/* ---- X25519 ---- */
+
+int
+bn_x25519_public(uint8_t pub[BN_KEY_LEN], const uint8_t priv[BN_KEY_LEN])
+{
+	EVP_PKEY *k;
+	size_t len = BN_KEY_LEN;
+	int r = BN_ERR_CRYPTO;
+
+	k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv,
+	    BN_KEY_LEN);
+	if (k != NULL && EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 &&
+	    len == BN_KEY_LEN)
+		r = BN_OK;
+	EVP_PKEY_free(k);
+	if (r != BN_OK)
+		OPENSSL_cleanse(pub, BN_KEY_LEN);
+	return r;
+}
+
+int
+bn_x25519_keygen(uint8_t priv[BN_KEY_LEN], uint8_t pub[BN_KEY_LEN])
+{
+	int r;
+
+	if (RAND_priv_bytes(priv, BN_KEY_LEN) != 1)
+		return BN_ERR_CRYPTO;
+	/* Store the key clamped, as most tools print it. */
+	priv[0] &= 248;
+	priv[31] &= 127;
+	priv[31] |= 64;
+	if ((r = bn_x25519_public(pub, priv)) != BN_OK)
+		OPENSSL_cleanse(priv, BN_KEY_LEN);
+	return r;
+}
+
+int
+bn_x25519(uint8_t out[BN_KEY_LEN], const uint8_t priv[BN_KEY_LEN],
+    const uint8_t peer_pub[BN_KEY_LEN])
+{
+	static const uint8_t zero[BN_KEY_LEN];
+	EVP_PKEY *k = NULL, *p = NULL;
+	EVP_PKEY_CTX *c = NULL;
+	size_t len = BN_KEY_LEN;
+	int r = BN_ERR_CRYPTO;
+
+	k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv,
+	    BN_KEY_LEN);
+	p = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer_pub,
+	    BN_KEY_LEN);
+	if (k == NULL || p == NULL ||
+	    (c = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL)) == NULL ||
+	    EVP_PKEY_derive_init(c) != 1 ||
+	    EVP_PKEY_derive_set_peer_ex(c, p, 0) != 1)
+		goto out;
+	/* OpenSSL itself fails the derive on an all-zero result. */
+	if (EVP_PKEY_derive(c, out, &len) != 1 || len != BN_KEY_LEN) {
+		r = BN_ERR_DH_ZERO;
+		goto out;
+	}
+	r = CRYPTO_memcmp(out, zero, BN_KEY_LEN) == 0 ? BN_ERR_DH_ZERO : BN_OK;
+ out:
+	EVP_PKEY_CTX_free(c);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(p);
+	if (r != BN_OK)
+		OPENSSL_cleanse(out, BN_KEY_LEN);
+	return r;
+}
+
+/* ---- hashes and KDF ---- */
+
+int
+bn_sha256v(uint8_t out[BN_HASH_LEN], const struct bn_iov *iov, int iovcnt)
+{
+	EVP_MD_CTX *c;
+	unsigned int len = 0;
+	int i, r = BN_ERR_CRYPTO;
+
+	if (!fetched() || (c = EVP_MD_CTX_new()) == NULL)
+		return BN_ERR_CRYPTO;
+	if (EVP_DigestInit_ex2(c, alg_sha256, NULL) != 1)
+		goto out;
+	for (i = 0; i < iovcnt; i++)
+		if (iov[i].len > 0 &&
+		    EVP_DigestUpdate(c, iov[i].base, iov[i].len) != 1)
+			goto out;
+	if (EVP_DigestFinal_ex(c, out, &len) == 1 && len == BN_HASH_LEN)
+		r = BN_OK;
+ out:
+	EVP_MD_CTX_free(c);
+	return r;
+}
+
+int
+bn_sha256(uint8_t out[BN_HASH_LEN], const void *d, size_t len)
+{
+	struct bn_iov v = { d, len };
+
+	return bn_sha256v(out, &v, 1);
+}
+
+int
+bn_hmac_sha256(uint8_t out[BN_HASH_LEN], const void *key, size_t keylen,
+    const void *d, size_t len)
+{
+	OSSL_PARAM params[2];
+	EVP_MAC_CTX *c;
+	size_t olen = 0;
+	int r = BN_ERR_CRYPTO;
+
+	if (!fetched() || (c = EVP_MAC_CTX_new(alg_hmac)) == NULL)
+		return BN_ERR_CRYPTO;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(c, key, keylen, params) == 1 &&
+	    EVP_MAC_update(c, d, len) == 1 &&
+	    EVP_MAC_final(c, out, &olen, BN_HASH_LEN) == 1 &&
+	    olen == BN_HASH_LEN)
+		r = BN_OK;
+	EVP_MAC_CTX_free(c);
+	if (r != BN_OK)
+		OPENSSL_cleanse(out, BN_HASH_LEN);
+	return r;
+}
+
+static int
+hkdf_run(int mode, uint8_t *out, size_t outlen, const uint8_t *salt,
+    size_t saltlen, const uint8_t *key, size_t keylen, const void *info,
+    size_t infolen)
+{
+	OSSL_PARAM params[6], *p = params;
+	EVP_KDF_CTX *c;
+	int r = BN_ERR_CRYPTO;
+
+	if (!fetched() || (c = EVP_KDF_CTX_new(alg_hkdf)) == NULL)
+		return BN_ERR_CRYPTO;
+	if (salt == NULL) {
+		salt = zero_salt;
+		saltlen = sizeof(zero_salt);
+	}
+	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+	    (void *)key, keylen);
+	if (mode != EVP_KDF_HKDF_MODE_EXPAND_ONLY)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+		    (void *)salt, saltlen);
+	if (mode != EVP_KDF_HKDF_MODE_EXTRACT_ONLY)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+		    (void *)info, infolen);
+	*p = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(c, out, outlen, params) == 1)
+		r = BN_OK;
+	EVP_KDF_CTX_free(c);
+	if (r != BN_OK)
+		OPENSSL_cleanse(out, outlen);
+	return r;
+}
+
+int
+bn_hkdf(uint8_t *out, size_t outlen, const uint8_t *salt, size_t saltlen,
+    const uint8_t *ikm, size_t ikmlen, const void *info, size_t infolen)
+{
+	if (outlen == 0 || outlen > 255 * BN_HASH_LEN)
+		return BN_ERR_INVALID_ARG;
+	return hkdf_run(EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND, out, outlen,
+	    salt, saltlen, ikm, ikmlen, info, infolen);
+}
+
+int
+bn_hkdf_extract(uint8_t prk[BN_HASH_LEN], const uint8_t *salt,
+    size_t saltlen, const uint8_t *ikm, size_t ikmlen)
+{
+	return hkdf_run(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, prk, BN_HASH_LEN,
+	    salt, saltlen, ikm, ikmlen, NULL, 0);
+}
+
+int
+bn_hkdf_expand(uint8_t *out, size_t outlen, const uint8_t prk[BN_HASH_LEN],
+    const void *info, size_t infolen)
+{
+	if (outlen == 0 || outlen > 255 * BN_HASH_LEN)
+		return BN_ERR_INVALID_ARG;
+	return hkdf_run(EVP_KDF_HKDF_MODE_EXPAND_ONLY, out, outlen, NULL, 0,
+	    prk, BN_HASH_LEN, info, infolen);
+}
+
+/* ---- ChaCha20-Poly1305 ---- */
+
+struct bn_aead *
+bn_aead_new(const uint8_t key[BN_KEY_LEN])
+{
+	struct bn_aead *a;
+
+	if (!fetched() || (a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	if ((a->ctx = EVP_CIPHER_CTX_new()) == NULL) {
+		free(a);
+		return NULL;
+	}
+	a->mode = -1;
+	memcpy(a->key, key, BN_KEY_LEN);
+	return a;
+}
+
+void
+bn_aead_free(struct bn_aead *a)
+{
+	if (a == NULL)
+		return;
+	EVP_CIPHER_CTX_free(a->ctx);	/* cleanses the key schedule */
+	OPENSSL_cleanse(a->key, sizeof(a->key));
+	free(a);
+}
+
+int
+bn_aead_set_key(struct bn_aead *a, const uint8_t key[BN_KEY_LEN])
+{
+	memcpy(a->key, key, BN_KEY_LEN);
+	a->mode = -1;
+	return BN_OK;
+}
+
+/* Arm the context for one operation: full init on a mode change. */
+static int
+aead_begin(struct bn_aead *a, int enc, const uint8_t *nonce,
+    const uint8_t *aad, size_t aadlen)
+{
+	int outl;
+
+	if (a->mode != enc) {
+		if (EVP_CipherInit_ex2(a->ctx, alg_chacha, a->key, nonce, enc,
+		    NULL) != 1)
+			return BN_ERR_CRYPTO;
+		a->mode = enc;
+	} else if (EVP_CipherInit_ex2(a->ctx, NULL, NULL, nonce, enc,
+	    NULL) != 1)
+		return BN_ERR_CRYPTO;
+	if (aadlen > 0 && (aadlen > INT_MAX ||
+	    EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aadlen) != 1))
+		return BN_ERR_CRYPTO;
+	return BN_OK;
+}
+
+int
+bn_aead_sealv(struct bn_aead *a, const uint8_t nonce[BN_AEAD_NONCE_LEN],
+    const uint8_t *aad, size_t aadlen, const struct bn_iov *iov, int iovcnt,
+    uint8_t *out)
+{
+	size_t done = 0;
+	int i, outl, r;
+
+	if ((r = aead_begin(a, 1, nonce, aad, aadlen)) != BN_OK)
+		goto fail;
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].len == 0)
+			continue;
+		if (iov[i].len > INT_MAX || EVP_EncryptUpdate(a->ctx,
+		    out + done, &outl, iov[i].base, (int)iov[i].len) != 1)
+			goto crypto;
+		done += (size_t)outl;
+	}
+	if (EVP_EncryptFinal_ex(a->ctx, out + done, &outl) != 1)
+		goto crypto;
+	done += (size_t)outl;
+	if (EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, BN_AEAD_TAG_LEN,
+	    out + done) != 1)
+		goto crypto;
+	return BN_OK;
+ crypto:
+	r = BN_ERR_CRYPTO;
+ fail:
+	a->mode = -1;
+	return r;
+}
+
+int
+bn_aead_seal(struct bn_aead *a, const uint8_t nonce[BN_AEAD_NONCE_LEN],
+    const uint8_t *aad, size_t aadlen, const uint8_t *pt, size_t ptlen,
+    uint8_t *out)
+{
+	struct bn_iov v = { pt, ptlen };
+
+	return bn_aead_sealv(a, nonce, aad, aadlen, &v, 1, out);
+}
+
+int
+bn_aead_open(struct bn_aead *a, const uint8_t nonce[BN_AEAD_NONCE_LEN],
+    const uint8_t *aad, size_t aadlen, const uint8_t *ct, size_t ctlen,
+    uint8_t *out)
+{
+	uint8_t tag[BN_AEAD_TAG_LEN];
+	size_t ptlen;
+	int outl, r;
+
+	if (ctlen < BN_AEAD_TAG_LEN || ctlen - BN_AEAD_TAG_LEN > INT_MAX)
+		return BN_ERR_INVALID_ARG;
+	ptlen = ctlen - BN_AEAD_TAG_LEN;
+	/* Copy the tag first: with out == ct the decrypt overwrites it. */
+	memcpy(tag, ct + ptlen, BN_AEAD_TAG_LEN);
+	if ((r = aead_begin(a, 0, nonce, aad, aadlen)) != BN_OK)
+		goto fail;
+	if (ptlen > 0 && EVP_DecryptUpdate(a->ctx, out, &outl, ct,
+	    (int)ptlen) != 1) {
+		r = BN_ERR_CRYPTO;
+		goto fail;
+	}
+	if (EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG,
+	    BN_AEAD_TAG_LEN, tag) != 1) {
+		r = BN_ERR_CRYPTO;
+		goto fail;
+	}
+	if (EVP_DecryptFinal_ex(a->ctx, out + ptlen, &outl) != 1) {
+		r = BN_ERR_AUTH;
+		goto fail;
+	}
+	return BN_OK;
+ fail:
+	a->mode = -1;
+	OPENSSL_cleanse(out, ptlen);
+	return r;
+}
+
+static int
+aead_oneshot(int enc, const uint8_t key[BN_KEY_LEN],
+    const uint8_t nonce[BN_AEAD_NONCE_LEN], const uint8_t *aad,
+    size_t aadlen, const uint8_t *in, size_t inlen, uint8_t *out)
+{
+	struct bn_aead *a;
+	int r;
+
+	if ((a = bn_aead_new(key)) == NULL)
+		return BN_ERR_ALLOC;
+	r = enc ? bn_aead_seal(a, nonce, aad, aadlen, in, inlen, out) :
+	    bn_aead_open(a, nonce, aad, aadlen, in, inlen, out);
+	bn_aead_free(a);
+	return r;
+}
+
+int
+bn_aead_seal_key(const uint8_t key[BN_KEY_LEN],
+    const uint8_t nonce[BN_AEAD_NONCE_LEN], const uint8_t *aad,
+    size_t aadlen, const uint8_t *pt, size_t ptlen, uint8_t *out)
+{
+	return aead_oneshot(1, key, nonce, aad, aadlen, pt, ptlen, out);
+}
+
+int
+bn_aead_open_key(const uint8_t key[BN_KEY_LEN],
+    const uint8_t nonce[BN_AEAD_NONCE_LEN], const uint8_t *aad,
+    size_t aadlen, const uint8_t *ct, size_t ctlen, uint8_t *out)
+{
+	return aead_oneshot(0, key, nonce, aad, aadlen, ct, ctlen, out);
+}
+
+/* ---- misc ---- */
+
+int
+bn_random(void *out, size_t len)
+{
+	if (len > INT_MAX || RAND_bytes(out, (int)len) != 1)
+		return BN_ERR_CRYPTO;
+	return BN_OK;
+}
+
+int
+bn_ct_eq(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void
+bn_cleanse(void *p, size_t len)
+{
+	OPENSSL_cleanse(p, len);
+}
