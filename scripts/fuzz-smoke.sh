@@ -5,8 +5,8 @@ set -euo pipefail
 build=${1:-build-fuzz}
 secs=${2:-10}
 root=$(cd "$(dirname "$0")/.." && pwd)
-shopt -s nullglob
-targets=("$build"/fuzz_*)
+mapfile -t targets < <(find "$build" -maxdepth 4 -type f -executable \
+	-name 'fuzz_*' ! -path '*/CMakeFiles/*' | sort)
 if [ ${#targets[@]} -eq 0 ]; then
 	echo "fuzz-smoke: no fuzz targets built in $build" >&2
 	exit 1

@@ -32,14 +32,33 @@ static EVP_CIPHER *alg_chacha;
 static EVP_MD *alg_sha256;
 static EVP_MAC *alg_hmac;
 static EVP_KDF *alg_hkdf;
+/*
+ * HMAC-SHA-256 context with its digest already set and no key: each call
+ * duplicates it, which skips looking the digest up by name (a third of
+ * an HMAC of a few bytes, and the Noise handshake makes two dozen).
+ * Like the algorithms, it is only read after fetch_algorithms().
+ */
+static EVP_MAC_CTX *hmac_sha256_tmpl;
 
 static void
 fetch_algorithms(void)
 {
+	OSSL_PARAM params[2];
+
 	alg_chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
 	alg_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 	alg_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	alg_hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	if (alg_hmac == NULL ||
+	    (hmac_sha256_tmpl = EVP_MAC_CTX_new(alg_hmac)) == NULL)
+		return;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_CTX_set_params(hmac_sha256_tmpl, params) != 1) {
+		EVP_MAC_CTX_free(hmac_sha256_tmpl);
+		hmac_sha256_tmpl = NULL;
+	}
 }
 
 static int
@@ -48,7 +67,7 @@ fetched(void)
 	if (pthread_once(&fetch_once, fetch_algorithms) != 0)
 		return 0;
 	return alg_chacha != NULL && alg_sha256 != NULL &&
-	    alg_hmac != NULL && alg_hkdf != NULL;
+	    alg_hmac != NULL && alg_hkdf != NULL && hmac_sha256_tmpl != NULL;
 }
 
 static const uint8_t zero_salt[BN_HASH_LEN];
@@ -89,6 +108,35 @@ bn_x25519_keygen(uint8_t priv[BN_KEY_LEN], uint8_t pub[BN_KEY_LEN])
 	return r;
 }
 
+/*
+ * Our private key as an EVP_PKEY for a derive.  EVP_PKEY_new_raw_private_key
+ * would also compute the public key -- a second scalar multiplication,
+ * doubling the cost of every DH -- and a derive never reads it.  So the
+ * key is imported as a pair with a placeholder public half; the object
+ * lives only inside bn_x25519() and is never exported.
+ */
+static EVP_PKEY *
+x25519_derive_key(const uint8_t priv[BN_KEY_LEN])
+{
+	static const uint8_t unused_pub[BN_KEY_LEN];
+	OSSL_PARAM params[3];
+	EVP_PKEY_CTX *c;
+	EVP_PKEY *k = NULL;
+
+	if ((c = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL)) == NULL)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY,
+	    (void *)priv, BN_KEY_LEN);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+	    (void *)unused_pub, BN_KEY_LEN);
+	params[2] = OSSL_PARAM_construct_end();
+	if (EVP_PKEY_fromdata_init(c) != 1 ||
+	    EVP_PKEY_fromdata(c, &k, EVP_PKEY_KEYPAIR, params) != 1)
+		k = NULL;
+	EVP_PKEY_CTX_free(c);
+	return k;
+}
+
 int
 bn_x25519(uint8_t out[BN_KEY_LEN], const uint8_t priv[BN_KEY_LEN],
     const uint8_t peer_pub[BN_KEY_LEN])
@@ -99,8 +147,7 @@ bn_x25519(uint8_t out[BN_KEY_LEN], const uint8_t priv[BN_KEY_LEN],
 	size_t len = BN_KEY_LEN;
 	int r = BN_ERR_CRYPTO;
 
-	k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv,
-	    BN_KEY_LEN);
+	k = x25519_derive_key(priv);
 	p = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer_pub,
 	    BN_KEY_LEN);
 	if (k == NULL || p == NULL ||
@@ -159,17 +206,13 @@ int
 bn_hmac_sha256(uint8_t out[BN_HASH_LEN], const void *key, size_t keylen,
     const void *d, size_t len)
 {
-	OSSL_PARAM params[2];
 	EVP_MAC_CTX *c;
 	size_t olen = 0;
 	int r = BN_ERR_CRYPTO;
 
-	if (!fetched() || (c = EVP_MAC_CTX_new(alg_hmac)) == NULL)
+	if (!fetched() || (c = EVP_MAC_CTX_dup(hmac_sha256_tmpl)) == NULL)
 		return BN_ERR_CRYPTO;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (EVP_MAC_init(c, key, keylen, params) == 1 &&
+	if (EVP_MAC_init(c, key, keylen, NULL) == 1 &&
 	    EVP_MAC_update(c, d, len) == 1 &&
 	    EVP_MAC_final(c, out, &olen, BN_HASH_LEN) == 1 &&
 	    olen == BN_HASH_LEN)

@@ -15,6 +15,7 @@ bn_strerror(int err)
 	case BN_ERR_STATE:		return "invalid in this state";
 	case BN_ERR_LIMIT:		return "limit reached";
 	case BN_ERR_CRYPTO:		return "crypto library failure";
+	case BN_ERR_TIMEOUT:		return "timed out";
 	case BN_ERR_INCOMPLETE:		return "incomplete input";
 	case BN_ERR_NO_SPACE:		return "no space in buffer";
 	case BN_ERR_TRAILING:		return "trailing bytes";

@@ -67,7 +67,7 @@ int	bn_cbor_next(struct bn_cbor_reader *r, struct bn_cbor_item *it);
 /* Skip the contents of a container whose head was just read by _next. */
 int	bn_cbor_skip_contents(struct bn_cbor_reader *r,
 	    const struct bn_cbor_item *it);
-/* Read and skip one whole item; *raw/*rawlen give its encoding. */
+/* Read and skip one whole item; raw and rawlen give its encoding. */
 int	bn_cbor_skip(struct bn_cbor_reader *r, const uint8_t **raw,
 	    size_t *rawlen);
 /* 1 if a TEXT item equals the NUL-terminated string s. */
@@ -75,6 +75,8 @@ int	bn_cbor_text_eq(const struct bn_cbor_item *it, const char *s);
 
 /* Encoding (shortest forms). */
 int	bn_cbor_put_uint(struct bn_buf *b, uint64_t v);
+/* The negative integer -1 - u (major type 1), as BN_CBOR_NINT reads it. */
+int	bn_cbor_put_nint(struct bn_buf *b, uint64_t u);
 int	bn_cbor_put_bytes(struct bn_buf *b, const void *p, size_t len);
 int	bn_cbor_put_text(struct bn_buf *b, const char *s, size_t len);
 int	bn_cbor_put_cstr(struct bn_buf *b, const char *s);

@@ -20,6 +20,7 @@ enum bn_err {
 	BN_ERR_STATE = -5,		/* call not valid in this state */
 	BN_ERR_LIMIT = -6,		/* a configured bound was reached */
 	BN_ERR_CRYPTO = -7,		/* an OpenSSL call failed */
+	BN_ERR_TIMEOUT = -8,		/* a deadline passed */
 
 	/* parsing untrusted bytes */
 	BN_ERR_INCOMPLETE = -20,	/* need more bytes: wait */

@@ -71,6 +71,18 @@ int	bn_noise_init(struct bn_noise *x, enum bn_noise_pattern pattern,
 /* Shorthand for XK with an empty prologue. */
 int	bn_noise_xk_init(struct bn_noise *x, enum bn_noise_role role,
 	    const uint8_t s_priv[BN_KEY_LEN], const uint8_t *rs);
+/*
+ * The same with our static public key supplied (a daemon computes it once
+ * at startup): saves one X25519 per handshake, a tenth of its cost.
+ * s_pub must belong to s_priv (NULL exactly when s_priv is NULL); a
+ * wrong one is not detected here but makes the peer fail the handshake.
+ */
+int	bn_noise_init_pub(struct bn_noise *x, enum bn_noise_pattern pattern,
+	    enum bn_noise_role role, const uint8_t *prologue, size_t plen,
+	    const uint8_t *s_priv, const uint8_t *s_pub, const uint8_t *rs);
+int	bn_noise_xk_init_pub(struct bn_noise *x, enum bn_noise_role role,
+	    const uint8_t s_priv[BN_KEY_LEN], const uint8_t s_pub[BN_KEY_LEN],
+	    const uint8_t *rs);
 /* Use a fixed ephemeral key (tests and vectors); else one is generated. */
 int	bn_noise_set_ephemeral(struct bn_noise *x,
 	    const uint8_t e_priv[BN_KEY_LEN]);

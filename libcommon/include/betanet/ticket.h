@@ -125,7 +125,9 @@ int	bn_ticket_parse(struct bn_buf *in, struct bn_ticket *t);
  *   BN_ERR_TICKET_MAC      no hour in that wider span matched either.
  * One X25519 per call.  The three window hours are all computed and
  * compared in constant time; the wider EXPIRED search runs only after a
- * refusal, whose outcome the client already knows.
+ * refusal, whose outcome the client already knows.  Cost (x86-64,
+ * OpenSSL 3, -O2): about 110 us to accept, 290 us to refuse (the 46
+ * extra HKDFs); lower BN_TICKET_EXPIRED_HOURS if refusals must be cheaper.
  */
 int	bn_ticket_verify(const struct bn_ticket *t,
 	    const struct bn_ticket_site_key *keys, size_t nkeys, uint64_t now,
@@ -173,13 +175,15 @@ int	bn_ticket_from_form(uint8_t *out, size_t outcap, size_t *outlen,
  *   v=v1; tok=<b64url, no '='>[; ctx=<1..32 token chars>]
  * Parameters in that order, separated by ';' with optional spaces; tok
  * decodes to exactly 120 bytes; len(name) + 2 + len(value) <= 256.
- * Reasons are checked in the order of the enum below, after OVERSIZE;
- * their strings are the original library's reason names where it has
- * one (see tests/vectors/ticket_vectors.json).
+ * OVERSIZE is checked first, then the value is read left to right and
+ * the first problem found is the reason.  The reason strings are the
+ * original library's names where it has one (tests/vectors/
+ * ticket_vectors.json, bn_ticket_header); "malformed" and "tok_encoding"
+ * are ours.
  */
 #define BN_TICKET_HDR_NAME	"BN-Ticket"
 #define BN_TICKET_HDR_MAX	256
-#define BN_TICKET_HDR_TOK_LEN	120
+#define BN_TICKET_TOK_LEN	120
 #define BN_TICKET_HDR_CTX_MAX	32
 
 enum bn_ticket_hdr_reason {
@@ -196,7 +200,7 @@ enum bn_ticket_hdr_reason {
 };
 
 struct bn_ticket_header {
-	uint8_t		tok[BN_TICKET_HDR_TOK_LEN];
+	uint8_t		tok[BN_TICKET_TOK_LEN];
 	char		ctx[BN_TICKET_HDR_CTX_MAX + 1];	/* "" if absent */
 };
 
