@@ -143,13 +143,16 @@ recipes(struct bn_htx_session *c, struct bn_htx_session *s,
 	if (b == NULL)
 		return;
 	bn_buf_view(&in, p, n);
-	while (bn_buf_get_u8(&in, &op) == BN_OK && !bn_htx_session_is_closed(s)) {
+	while (bn_buf_get_u8(&in, &op) == BN_OK &&
+	    !bn_htx_session_is_closed(s)) {
 		bn_buf_reset(b);
 		d = bn_htx_session_test_tx_dir(c);
 		switch (op % 10) {
 		case 0:
-			if (bn_buf_get_u8(&in, &t) || bn_buf_get_u8(&in, &sid) ||
-			    bn_buf_get_u8(&in, &aad) || bn_buf_get_u16(&in, &len))
+			if (bn_buf_get_u8(&in, &t) ||
+			    bn_buf_get_u8(&in, &sid) ||
+			    bn_buf_get_u8(&in, &aad) ||
+			    bn_buf_get_u16(&in, &len))
 				goto out;
 			if (len > bn_buf_len(&in))
 				len = (uint16_t)bn_buf_len(&in);
@@ -163,7 +166,8 @@ recipes(struct bn_htx_session *c, struct bn_htx_session *s,
 			break;
 		case 1:
 			if (bn_buf_get_u8(&in, &sid) ||
-			    bn_buf_get_u8(&in, &t) || bn_buf_get_u16(&in, &off) ||
+			    bn_buf_get_u8(&in, &t) ||
+			    bn_buf_get_u16(&in, &off) ||
 			    bn_buf_get_u16(&in, &len))
 				goto out;
 			hdr[0] = t & 0x81 ? (t & 1) : t;
@@ -182,12 +186,14 @@ recipes(struct bn_htx_session *c, struct bn_htx_session *s,
 		case 2:
 			if (bn_buf_get_u8(&in, &t))
 				goto out;
-			len = t < bn_buf_len(&in) ? t : (uint16_t)bn_buf_len(&in);
+			len = t < bn_buf_len(&in) ? t :
+			    (uint16_t)bn_buf_len(&in);
 			feed(s, bn_buf_ptr(&in), len, 5, now);
 			(void)bn_buf_consume(&in, len);
 			break;
 		case 3:
-			if (bn_buf_get_u8(&in, &sid) || bn_buf_get_u16(&in, &len))
+			if (bn_buf_get_u8(&in, &sid) ||
+			    bn_buf_get_u16(&in, &len))
 				goto out;
 			if (bn_htx_session_profile(s) == BN_HTX_PROFILE_NATIVE)
 				(void)bn_htx_session_write(s, sid, zero, len,
@@ -217,7 +223,8 @@ recipes(struct bn_htx_session *c, struct bn_htx_session *s,
 			drain(s, now);
 			break;
 		case 8:
-			if (bn_buf_get_u8(&in, &sid) || bn_buf_get_u16(&in, &len))
+			if (bn_buf_get_u8(&in, &sid) ||
+			    bn_buf_get_u16(&in, &len))
 				goto out;
 			(void)bn_htx_session_consume(s, sid, len);
 			break;

@@ -9,7 +9,7 @@ PKGS=(
 	libevent-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler
 	libyaml-dev check libjansson-dev
 	clang libclang-rt-14-dev
-	curl python3 ca-certificates
+	curl python3 ca-certificates libhiredis-dev redis-server libhttp-parser-dev
 )
 
 missing=()

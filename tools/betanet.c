@@ -32,6 +32,9 @@ static const struct bn_cli_cmd commands[] = {
 	{ "ticket", cmd_ticket,
 	    "make an access ticket for a site, ready for curl",
 	    cmd_ticket_usage },
+	{ "ticketd", cmd_ticketd,
+	    "ask ticketd: verify, voucher, stats, keys, rotate",
+	    cmd_ticketd_usage },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

@@ -86,11 +86,16 @@ bn_buf_avail(const struct bn_buf *b)
 	return b->max_size - (b->size - b->off);
 }
 
+/*
+ * Wiping: the whole allocation is wiped on reset and free; consume_end
+ * and compaction wipe the bytes they drop, and the first write after the
+ * store was read empty wipes it, so consumed secrets do not linger.
+ */
 void
 bn_buf_reset(struct bn_buf *b)
 {
 	if (!(b->flags & BN_BUF_F_VIEW) && b->d != NULL)
-		OPENSSL_cleanse(b->d, b->size);
+		OPENSSL_cleanse(b->d, b->alloc);
 	b->off = b->size = 0;
 	if (b->flags & BN_BUF_F_VIEW)
 		b->alloc = 0;
@@ -102,8 +107,11 @@ bn_buf_consume(struct bn_buf *b, size_t len)
 	if (len > b->size - b->off)
 		return BN_ERR_INCOMPLETE;
 	b->off += len;
-	if (b->off == b->size && !(b->flags & BN_BUF_F_VIEW))
-		b->off = b->size = 0;
+	/*
+	 * Consumed bytes are neither wiped nor moved here: pointers lent
+	 * by _get_ptr (an opened frame's plaintext) stay valid until the
+	 * next write, which compacts and wipes them (buf_make_room).
+	 */
 	return BN_OK;
 }
 
@@ -113,6 +121,8 @@ bn_buf_consume_end(struct bn_buf *b, size_t len)
 	if (len > b->size - b->off)
 		return BN_ERR_INCOMPLETE;
 	b->size -= len;
+	if (!(b->flags & BN_BUF_F_VIEW) && b->d != NULL && len > 0)
+		OPENSSL_cleanse(b->d + b->size, len);
 	return BN_OK;
 }
 
@@ -128,10 +138,13 @@ buf_make_room(struct bn_buf *b, size_t len)
 	/* Subtraction, never addition: used <= max_size always holds. */
 	if (len > b->max_size - used)
 		return BN_ERR_NO_SPACE;
-	if (len <= b->alloc - b->size)
+	/* An emptied store restarts at 0 (wiping what was read). */
+	if (len <= b->alloc - b->size && !(b->off > 0 && used == 0))
 		return BN_OK;
 	if (b->off > 0 && len <= b->alloc - used) {
 		memmove(b->d, b->d + b->off, used);
+		/* [used, size) now holds stale copies: wipe them. */
+		OPENSSL_cleanse(b->d + used, b->size - used);
 		b->off = 0;
 		b->size = used;
 		return BN_OK;

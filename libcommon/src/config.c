@@ -269,8 +269,9 @@ tree_attach(struct cctx *x, struct tree_build *t, struct cnode *c)
 
 	if (t->depth == 0) {
 		if (t->root != NULL) {
-			cnode_free(c);
+			/* Report first: the mark lives in c. */
 			cfg_err(x, &c->mark, "more than one root node");
+			cnode_free(c);
 			return BN_ERR_CONFIG;
 		}
 		t->root = c;
@@ -1168,16 +1169,26 @@ file_slurp(struct cctx *x, const char *path, char **out, size_t *outlen)
 	char *d = NULL;
 	size_t len = 0;
 	ssize_t n;
-	int fd, r = BN_ERR_CONFIG;
+	int fd, fl, r = BN_ERR_CONFIG;
 
 	*out = NULL;
 	*outlen = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/*
+	 * O_NONBLOCK so that opening a FIFO (or a device) cannot block us
+	 * forever; fstat then refuses anything but a regular file, and
+	 * blocking mode comes back for the reads.
+	 */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
 		cfg_err(x, NULL, "cannot open: %s", strerror(errno));
 		return BN_ERR_CONFIG;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		cfg_err(x, NULL, "not a regular file");
+		goto out;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+		cfg_err(x, NULL, "fcntl: %s", strerror(errno));
 		goto out;
 	}
 	/* One byte over the limit tells "too large" from "exactly". */

@@ -74,22 +74,19 @@ static const uint8_t zero_salt[BN_HASH_LEN];
 
 /* ---- X25519 ---- */
 
+/*
+ * The public key is X25519(priv, 9) (RFC 7748 §6.1), computed through the
+ * derive path: there libcrypto runs its assembler ladder, while its own
+ * public-key derivation (EVP_PKEY_new_raw_private_key) takes a slower
+ * generic route on x86-64.  Same bytes either way.
+ */
 int
 bn_x25519_public(uint8_t pub[BN_KEY_LEN], const uint8_t priv[BN_KEY_LEN])
 {
-	EVP_PKEY *k;
-	size_t len = BN_KEY_LEN;
-	int r = BN_ERR_CRYPTO;
+	static const uint8_t base[BN_KEY_LEN] = { 9 };
 
-	k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv,
-	    BN_KEY_LEN);
-	if (k != NULL && EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 &&
-	    len == BN_KEY_LEN)
-		r = BN_OK;
-	EVP_PKEY_free(k);
-	if (r != BN_OK)
-		OPENSSL_cleanse(pub, BN_KEY_LEN);
-	return r;
+	/* A clamped scalar times the base point is never zero. */
+	return bn_x25519(pub, priv, base) == BN_OK ? BN_OK : BN_ERR_CRYPTO;
 }
 
 int
@@ -109,31 +106,33 @@ bn_x25519_keygen(uint8_t priv[BN_KEY_LEN], uint8_t pub[BN_KEY_LEN])
 }
 
 /*
- * Our private key as an EVP_PKEY for a derive.  EVP_PKEY_new_raw_private_key
- * would also compute the public key -- a second scalar multiplication,
- * doubling the cost of every DH -- and a derive never reads it.  So the
- * key is imported as a pair with a placeholder public half; the object
- * lives only inside bn_x25519() and is never exported.
+ * Import one X25519 key through c (fromdata-initialised): our private key
+ * when priv != NULL, else the peer's public key.
+ *
+ * EVP_PKEY_new_raw_private_key() would also compute our public key -- a
+ * second scalar multiplication, doubling the cost of every DH -- and a
+ * derive never reads it.  So the private key is imported as a pair with
+ * a placeholder public half; that object lives only inside bn_x25519().
+ * Both keys share c, which saves a second key-manager lookup.
  */
 static EVP_PKEY *
-x25519_derive_key(const uint8_t priv[BN_KEY_LEN])
+x25519_import(EVP_PKEY_CTX *c, const uint8_t *priv, const uint8_t *pub)
 {
 	static const uint8_t unused_pub[BN_KEY_LEN];
-	OSSL_PARAM params[3];
-	EVP_PKEY_CTX *c;
+	OSSL_PARAM params[3], *p = params;
 	EVP_PKEY *k = NULL;
 
-	if ((c = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL)) == NULL)
+	if (priv != NULL) {
+		*p++ = OSSL_PARAM_construct_octet_string(
+		    OSSL_PKEY_PARAM_PRIV_KEY, (void *)priv, BN_KEY_LEN);
+		pub = unused_pub;
+	}
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+	    (void *)pub, BN_KEY_LEN);
+	*p = OSSL_PARAM_construct_end();
+	if (EVP_PKEY_fromdata(c, &k, priv != NULL ? EVP_PKEY_KEYPAIR :
+	    EVP_PKEY_PUBLIC_KEY, params) != 1)
 		return NULL;
-	params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY,
-	    (void *)priv, BN_KEY_LEN);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
-	    (void *)unused_pub, BN_KEY_LEN);
-	params[2] = OSSL_PARAM_construct_end();
-	if (EVP_PKEY_fromdata_init(c) != 1 ||
-	    EVP_PKEY_fromdata(c, &k, EVP_PKEY_KEYPAIR, params) != 1)
-		k = NULL;
-	EVP_PKEY_CTX_free(c);
 	return k;
 }
 
@@ -143,14 +142,15 @@ bn_x25519(uint8_t out[BN_KEY_LEN], const uint8_t priv[BN_KEY_LEN],
 {
 	static const uint8_t zero[BN_KEY_LEN];
 	EVP_PKEY *k = NULL, *p = NULL;
-	EVP_PKEY_CTX *c = NULL;
+	EVP_PKEY_CTX *ic, *c = NULL;
 	size_t len = BN_KEY_LEN;
 	int r = BN_ERR_CRYPTO;
 
-	k = x25519_derive_key(priv);
-	p = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer_pub,
-	    BN_KEY_LEN);
-	if (k == NULL || p == NULL ||
+	if ((ic = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL)) == NULL)
+		return BN_ERR_CRYPTO;
+	if (EVP_PKEY_fromdata_init(ic) != 1 ||
+	    (k = x25519_import(ic, priv, NULL)) == NULL ||
+	    (p = x25519_import(ic, NULL, peer_pub)) == NULL ||
 	    (c = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL)) == NULL ||
 	    EVP_PKEY_derive_init(c) != 1 ||
 	    EVP_PKEY_derive_set_peer_ex(c, p, 0) != 1)
@@ -163,6 +163,7 @@ bn_x25519(uint8_t out[BN_KEY_LEN], const uint8_t priv[BN_KEY_LEN],
 	r = CRYPTO_memcmp(out, zero, BN_KEY_LEN) == 0 ? BN_ERR_DH_ZERO : BN_OK;
  out:
 	EVP_PKEY_CTX_free(c);
+	EVP_PKEY_CTX_free(ic);
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(p);
 	if (r != BN_OK)
@@ -372,6 +373,7 @@ bn_aead_sealv(struct bn_aead *a, const uint8_t nonce[BN_AEAD_NONCE_LEN],
 	r = BN_ERR_CRYPTO;
  fail:
 	a->mode = -1;
+	OPENSSL_cleanse(out, done);	/* no partial ciphertext escapes */
 	return r;
 }
 
@@ -390,7 +392,7 @@ bn_aead_open(struct bn_aead *a, const uint8_t nonce[BN_AEAD_NONCE_LEN],
     const uint8_t *aad, size_t aadlen, const uint8_t *ct, size_t ctlen,
     uint8_t *out)
 {
-	uint8_t tag[BN_AEAD_TAG_LEN];
+	uint8_t tag[BN_AEAD_TAG_LEN], fin[BN_AEAD_TAG_LEN];
 	size_t ptlen;
 	int outl, r;
 
@@ -411,7 +413,8 @@ bn_aead_open(struct bn_aead *a, const uint8_t nonce[BN_AEAD_NONCE_LEN],
 		r = BN_ERR_CRYPTO;
 		goto fail;
 	}
-	if (EVP_DecryptFinal_ex(a->ctx, out + ptlen, &outl) != 1) {
+	/* ChaCha20-Poly1305 finishes with no output; out may be NULL. */
+	if (EVP_DecryptFinal_ex(a->ctx, fin, &outl) != 1) {
 		r = BN_ERR_AUTH;
 		goto fail;
 	}

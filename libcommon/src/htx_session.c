@@ -66,7 +66,8 @@ config_ok(const struct bn_htx_config *c)
 	    c->max_send_session == 0 ||
 	    c->max_send_session > BN_BUF_SIZE_MAX / 2)
 		return 0;
-	if (c->max_frame_data == 0 || c->max_frame_data > BN_HTX_STREAM_DATA_MAX)
+	if (c->max_frame_data == 0 ||
+	    c->max_frame_data > BN_HTX_STREAM_DATA_MAX)
 		return 0;
 	if (c->rekey_frames == 0 || c->rekey_bytes == 0 || c->rekey_ms == 0)
 		return 0;
@@ -115,7 +116,7 @@ static int
 seal_raw(struct bn_htx_session *s, uint8_t type, uint32_t sid,
     uint16_t aad, const struct bn_iov *iov, int iovcnt, struct bn_buf *out)
 {
-	size_t before = bn_buf_len(out), plen = 0;
+	size_t plen = 0;
 	int i, r;
 
 	for (i = 0; i < iovcnt; i++)
@@ -136,7 +137,6 @@ seal_raw(struct bn_htx_session *s, uint8_t type, uint32_t sid,
 	s->tx_frames_key++;
 	s->tx_bytes_key += plen;
 	s->st.frames_out++;
-	(void)before;
 	return BN_OK;
 }
 

@@ -75,7 +75,7 @@ struct hs_lru {
 struct bn_htx_session {
 	struct bn_htx_config cfg;
 	int		 state;
-	int		 caps_step;	/* server: 0 caps due, 1 selection due */
+	int		 caps_step;	/* server: 0 caps, 1 selection due */
 	int		 msg1_sent;	/* client */
 	enum bn_htx_profile profile;
 	uint64_t	 now, t_start, t_last_rx, t_key_tx;

@@ -15,6 +15,20 @@
  * finished when the read loop unwinds, so the loop never touches a freed
  * bufferevent.
  *
+ * Server connection life cycle.  Every frame handed to on_request() is
+ * one outstanding request until the handler sends a frame back.  Reading
+ * pauses while queued output is at or above BN_IPC_OUT_HIGH or too many
+ * requests are outstanding, and resumes from the write callback once
+ * output is down to BN_IPC_OUT_LOW and replies have come.  A client's EOF
+ * (shutdown(SHUT_WR) after its last request is legal) stops reading only:
+ * the connection stays until every outstanding request is answered and
+ * the output has drained, bounded by the write timeout; a peer that
+ * closed outright (POLLHUP) is closed at once.  One timer per
+ * connection holds whichever deadline applies: a started frame must
+ * complete (frame timeout), an idle connection may be closed (idle
+ * timeout, off by default), a half-closed one must finish (linger).
+ * Stalled output is libevent's write timeout.
+ *
  * On Linux a non-blocking connect() on a Unix socket either completes at
  * once or fails at once (EAGAIN when the backlog is full), so the client
  * has no "connecting" state and needs no connect timeout.
@@ -25,6 +39,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,6 +63,9 @@
 #define IPC_DEF_INFLIGHT	1024
 #define IPC_MAX_INFLIGHT	((size_t)1 << 20)
 #define IPC_DEF_OUTPUT		((size_t)8 << 20)
+#define IPC_DEF_FRAME_MS	30000
+#define IPC_DEF_WRITE_MS	60000
+#define IPC_DEF_OUTSTANDING	1024
 
 /* ---- pure framing ---------------------------------------------------- */
 
@@ -161,15 +179,27 @@ ipc_sockaddr(struct sockaddr_un *sun, const char *path)
 
 /* ---- server ---------------------------------------------------------- */
 
+/* What a connection's timer is armed for. */
+enum conn_tmo {
+	TMO_NONE = 0,
+	TMO_FRAME,		/* a started frame must complete */
+	TMO_IDLE,		/* nothing going on */
+	TMO_LINGER,		/* peer sent EOF: answer and drain by then */
+};
+
 struct bn_ipc_conn {
 	LIST_ENTRY(bn_ipc_conn)	 entry;
 	struct bn_ipc_server	*srv;		/* NULL once closed */
 	struct bufferevent	*bev;		/* NULL once closed */
+	struct event		*tmo;		/* NULL once closed */
 	uint64_t		 id;
+	size_t			 outstanding;	/* requests not answered */
 	unsigned		 refs;
 	int			 in_dispatch;
 	int			 close_pending;
 	int			 read_paused;
+	int			 read_closed;	/* peer sent EOF */
+	enum conn_tmo		 tmo_kind;
 };
 
 struct bn_ipc_server {
@@ -184,6 +214,7 @@ struct bn_ipc_server {
 	size_t			 max_clients;
 	size_t			 nclients;
 	uint64_t		 next_id;
+	struct bn_ipc_server_opts o;		/* defaults filled in */
 	LIST_HEAD(, bn_ipc_conn) conns;
 };
 
@@ -216,6 +247,20 @@ bn_ipc_conn_id(const struct bn_ipc_conn *c)
 	return c->id;
 }
 
+size_t
+bn_ipc_conn_queued(const struct bn_ipc_conn *c)
+{
+	if (c->bev == NULL)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+size_t
+bn_ipc_conn_outstanding(const struct bn_ipc_conn *c)
+{
+	return c->srv != NULL ? c->outstanding : 0;
+}
+
 static void
 conn_finish_close(struct bn_ipc_conn *c)
 {
@@ -223,6 +268,9 @@ conn_finish_close(struct bn_ipc_conn *c)
 
 	LIST_REMOVE(c, entry);
 	s->nclients--;
+	event_free(c->tmo);
+	c->tmo = NULL;
+	c->tmo_kind = TMO_NONE;
 	bufferevent_free(c->bev);
 	c->bev = NULL;
 	c->srv = NULL;
@@ -240,9 +288,53 @@ bn_ipc_conn_close(struct bn_ipc_conn *c)
 	if (c->in_dispatch) {
 		c->close_pending = 1;
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		evtimer_del(c->tmo);
+		c->tmo_kind = TMO_NONE;
 		return;
 	}
 	conn_finish_close(c);
+}
+
+/* A client fault or a deadline: log it at info and close. */
+static void
+conn_drop(struct bn_ipc_conn *c, const char *reason)
+{
+	bn_log_event(BN_LOG_INFO, "ipc_drop", "conn=%llu reason=%s "
+	    "outstanding=%zu queued=%zu", (unsigned long long)c->id, reason,
+	    c->outstanding, bn_ipc_conn_queued(c));
+	bn_ipc_conn_close(c);
+}
+
+static void
+conn_arm(struct bn_ipc_conn *c, enum conn_tmo kind, uint32_t ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	c->tmo_kind = kind;
+	evtimer_add(c->tmo, &tv);
+}
+
+static void
+conn_disarm(struct bn_ipc_conn *c)
+{
+	if (c->tmo_kind != TMO_NONE) {
+		c->tmo_kind = TMO_NONE;
+		evtimer_del(c->tmo);
+	}
+}
+
+static int
+conn_must_pause(const struct bn_ipc_conn *c)
+{
+	return bn_ipc_conn_queued(c) >= BN_IPC_OUT_HIGH ||
+	    c->outstanding >= c->srv->o.max_outstanding;
+}
+
+static int
+conn_may_resume(const struct bn_ipc_conn *c)
+{
+	return bn_ipc_conn_queued(c) <= BN_IPC_OUT_LOW &&
+	    c->outstanding < c->srv->o.max_outstanding;
 }
 
 static void
@@ -252,22 +344,82 @@ conn_pause(struct bn_ipc_conn *c)
 		c->read_paused = 1;
 		bufferevent_disable(c->bev, EV_READ);
 	}
+	/* Our side is slow, not the client: no frame or idle deadline. */
+	if (!c->read_closed)
+		conn_disarm(c);
 }
 
 int
 bn_ipc_conn_send(struct bn_ipc_conn *c, const uint8_t *payload, size_t len)
 {
 	struct evbuffer *out;
+	size_t q;
 	int r;
 
 	if (!bn_ipc_conn_is_open(c))
 		return BN_ERR_CLOSED;
+	if (len > BN_IPC_MAX_FRAME)
+		return BN_ERR_TOO_LARGE;
 	out = bufferevent_get_output(c->bev);
+	q = evbuffer_get_length(out);
+	/*
+	 * Reading pauses at BN_IPC_OUT_HIGH, but replies to requests read
+	 * before that can still come: past the hard cap the client is not
+	 * reading at all, and it loses the connection instead of our memory.
+	 */
+	if (q > BN_IPC_OUT_CAP || BN_IPC_OUT_CAP - q < BN_IPC_HDR_LEN + len) {
+		conn_drop(c, "output_overflow");
+		return BN_ERR_LIMIT;
+	}
 	if ((r = evbuf_add_frame(out, payload, len)) != BN_OK)
 		return r;
-	if (evbuffer_get_length(out) >= BN_IPC_OUT_HIGH)
+	if (c->outstanding > 0)
+		c->outstanding--;
+	if (conn_must_pause(c))
 		conn_pause(c);
 	return BN_OK;
+}
+
+/*
+ * After reading or writing: close a half-closed connection that is done,
+ * or (re)arm the deadline that applies.  progressed: a whole frame was
+ * taken since the last call, which restarts the frame deadline.
+ */
+static void
+conn_settle(struct bn_ipc_conn *c, int progressed)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	const struct bn_ipc_server_opts *o = &c->srv->o;
+	size_t inlen = evbuffer_get_length(in);
+
+	if (c->read_closed) {
+		/* Nothing more can come, so a started frame never ends. */
+		if (!c->read_paused && inlen > 0) {
+			bn_log_event(BN_LOG_DEBUG, "ipc_eof_in_frame",
+			    "conn=%llu bytes=%zu", (unsigned long long)c->id,
+			    inlen);
+			evbuffer_drain(in, inlen);
+			inlen = 0;
+		}
+		/* The linger deadline was armed at EOF and still runs. */
+		if (c->outstanding == 0 && inlen == 0 &&
+		    bn_ipc_conn_queued(c) == 0) {
+			bn_log_event(BN_LOG_DEBUG, "ipc_close", "conn=%llu "
+			    "reason=eof", (unsigned long long)c->id);
+			bn_ipc_conn_close(c);
+		}
+		return;
+	}
+	if (c->read_paused)
+		conn_disarm(c);	/* our side is slow; see write timeout */
+	else if (inlen > 0) {
+		if (progressed || c->tmo_kind != TMO_FRAME)
+			conn_arm(c, TMO_FRAME, o->frame_timeout_ms);
+	} else if (o->idle_timeout_ms > 0) {
+		if (progressed || c->tmo_kind != TMO_IDLE)
+			conn_arm(c, TMO_IDLE, o->idle_timeout_ms);
+	} else
+		conn_disarm(c);
 }
 
 static void
@@ -276,30 +428,30 @@ conn_process(struct bn_ipc_conn *c)
 	struct bn_ipc_server *s = c->srv;
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	const uint8_t *p;
-	size_t len, framelen;
+	size_t len, framelen, nframes = 0;
 	int r = BN_OK;
 
 	/* Our own reference: a close below must not free c under us. */
 	bn_ipc_conn_ref(c);
 	c->in_dispatch++;
 	while (!c->close_pending) {
-		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >=
-		    BN_IPC_OUT_HIGH) {
+		if (conn_must_pause(c)) {
 			conn_pause(c);
 			break;
 		}
 		if ((r = evbuf_peek_frame(in, &p, &len, &framelen)) != BN_OK)
 			break;
+		c->outstanding++;
+		nframes++;
 		s->cb.on_request(c, p, len, s->cb.arg);
 		evbuffer_drain(in, framelen);
 	}
 	c->in_dispatch--;
-	if (r != BN_OK && r != BN_ERR_INCOMPLETE && !c->close_pending) {
-		bn_log_event(BN_LOG_INFO, "ipc_drop", "conn=%llu reason=%s",
-		    (unsigned long long)c->id, r == BN_ERR_TOO_LARGE ?
-		    "frame_too_large" : "read_error");
-		bn_ipc_conn_close(c);
-	}
+	if (r != BN_OK && r != BN_ERR_INCOMPLETE && !c->close_pending)
+		conn_drop(c, r == BN_ERR_TOO_LARGE ? "frame_too_large" :
+		    "read_error");
+	if (!c->close_pending && c->srv != NULL && c->in_dispatch == 0)
+		conn_settle(c, nframes > 0);
 	if (c->close_pending && c->in_dispatch == 0)
 		conn_finish_close(c);
 	bn_ipc_conn_unref(c);
@@ -314,16 +466,71 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		conn_process(c);
 }
 
-/* Output fell to BN_IPC_OUT_LOW: read again, starting with what waits. */
+/*
+ * Output fell to BN_IPC_OUT_LOW (to 0 once the peer sent EOF): read again
+ * if we paused and may resume, starting with what waits, and see whether
+ * a half-closed connection is done.
+ */
 static void
 conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct bn_ipc_conn *c = arg;
 
-	if (!c->read_paused || c->close_pending)
+	if (c->close_pending)
 		return;
-	c->read_paused = 0;
-	bufferevent_enable(c->bev, EV_READ);
+	if (c->read_paused) {
+		if (!conn_may_resume(c))
+			return;
+		c->read_paused = 0;
+		if (!c->read_closed)
+			bufferevent_enable(c->bev, EV_READ);
+	}
+	conn_process(c);
+}
+
+/*
+ * The peer shut down its sending side.  That is how a one-shot client
+ * says "no more requests", so it still gets every reply: stop reading,
+ * answer what was read, drain, then close (conn_settle), within the
+ * write timeout.
+ */
+/*
+ * EOF from shutdown(SHUT_WR) or from close()?  On Linux a Unix stream
+ * socket whose peer is closed has both directions shut down, and poll()
+ * says POLLHUP; after a mere SHUT_WR it does not.  Elsewhere this may
+ * always say "half", which only costs a linger until the write timeout.
+ */
+static int
+conn_peer_gone(struct bn_ipc_conn *c)
+{
+	struct pollfd pfd;
+
+	pfd.fd = bufferevent_getfd(c->bev);
+	pfd.events = POLLOUT;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 1 &&
+	    (pfd.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+static void
+conn_read_eof(struct bn_ipc_conn *c)
+{
+	if (conn_peer_gone(c)) {
+		/* Nobody to answer: late replies get BN_ERR_CLOSED. */
+		bn_log_event(BN_LOG_DEBUG, "ipc_close", "conn=%llu "
+		    "reason=eof outstanding=%zu", (unsigned long long)c->id,
+		    c->outstanding);
+		bn_ipc_conn_close(c);
+		return;
+	}
+	bn_log_event(BN_LOG_DEBUG, "ipc_eof", "conn=%llu outstanding=%zu "
+	    "queued=%zu", (unsigned long long)c->id, c->outstanding,
+	    bn_ipc_conn_queued(c));
+	c->read_closed = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	/* Call conn_write_cb when the last byte is out, not at OUT_LOW. */
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	conn_arm(c, TMO_LINGER, c->srv->o.write_timeout_ms);
 	conn_process(c);
 }
 
@@ -332,16 +539,43 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct bn_ipc_conn *c = arg;
 
-	if (what & BEV_EVENT_ERROR)
+	if (what & BEV_EVENT_ERROR) {
 		bn_log_event(BN_LOG_INFO, "ipc_close", "conn=%llu reason=error "
 		    "errno=%d", (unsigned long long)c->id,
 		    EVUTIL_SOCKET_ERROR());
+		bn_ipc_conn_close(c);
+	} else if (what & BEV_EVENT_TIMEOUT)
+		conn_drop(c, "write_timeout");	/* output made no progress */
 	else if (what & BEV_EVENT_EOF)
-		bn_log_event(BN_LOG_DEBUG, "ipc_close", "conn=%llu reason=eof",
-		    (unsigned long long)c->id);
-	else
+		conn_read_eof(c);
+}
+
+static void
+conn_tmo_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct bn_ipc_conn *c = arg;
+	enum conn_tmo kind = c->tmo_kind;
+
+	c->tmo_kind = TMO_NONE;
+	if (!bn_ipc_conn_is_open(c))
 		return;
-	bn_ipc_conn_close(c);
+	switch (kind) {
+	case TMO_LINGER:
+		conn_drop(c, "linger_timeout");
+		break;
+	case TMO_FRAME:
+		conn_drop(c, "frame_timeout");
+		break;
+	case TMO_IDLE:
+		/* Armed when idle; replies or output since then: not idle. */
+		if (c->outstanding > 0 || bn_ipc_conn_queued(c) > 0)
+			conn_arm(c, TMO_IDLE, c->srv->o.idle_timeout_ms);
+		else
+			conn_drop(c, "idle_timeout");
+		break;
+	case TMO_NONE:
+		break;
+	}
 }
 
 static void
@@ -350,6 +584,8 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 {
 	struct bn_ipc_server *s = arg;
 	struct bn_ipc_conn *c;
+	struct timeval wtv = { s->o.write_timeout_ms / 1000,
+	    (s->o.write_timeout_ms % 1000) * 1000 };
 
 	if (s->nclients >= s->max_clients) {
 		bn_log_event(BN_LOG_WARN, "ipc_reject", "reason=max_clients "
@@ -358,9 +594,12 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->tmo = evtimer_new(s->base, conn_tmo_cb, c)) == NULL ||
 	    (c->bev = bufferevent_socket_new(s->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		bn_log_event(BN_LOG_ERROR, "ipc_reject", "reason=alloc");
+		if (c != NULL && c->tmo != NULL)
+			event_free(c->tmo);
 		free(c);
 		evutil_closesocket(fd);
 		return;
@@ -373,9 +612,12 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	bufferevent_setwatermark(c->bev, EV_READ, 0,
 	    BN_IPC_HDR_LEN + BN_IPC_MAX_FRAME);
 	bufferevent_setwatermark(c->bev, EV_WRITE, BN_IPC_OUT_LOW, 0);
+	/* Only output counts: it runs while bytes wait to be written. */
+	bufferevent_set_timeouts(c->bev, NULL, &wtv);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	LIST_INSERT_HEAD(&s->conns, c, entry);
 	s->nclients++;
+	conn_settle(c, 1);
 	bn_log_event(BN_LOG_DEBUG, "ipc_accept", "conn=%llu clients=%zu",
 	    (unsigned long long)c->id, s->nclients);
 }
@@ -452,7 +694,8 @@ server_listen(struct bn_ipc_server *s, const struct sockaddr_un *sun,
     mode_t mode)
 {
 	struct stat st;
-	int fd, r;
+	mode_t old;
+	int fd, r, e;
 
 	if ((r = server_unlink_stale(sun)) != BN_OK)
 		return r;
@@ -462,17 +705,26 @@ server_listen(struct bn_ipc_server *s, const struct sockaddr_un *sun,
 		    "errno=%d", errno);
 		return BN_ERR_SYSTEM;
 	}
-	if (bind(fd, (const struct sockaddr *)sun, sizeof(*sun)) != 0) {
+	/*
+	 * The socket is born with `mode` through the umask: a chmod() by
+	 * path after bind() would follow a symlink put there in between,
+	 * and fchmod() does not apply to socket inodes.  The umask is
+	 * process-wide, so it is restored at once (single-threaded).
+	 */
+	old = umask(~mode & 0777);
+	r = bind(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	e = errno;
+	umask(old);
+	if (r != 0) {
 		bn_log_event(BN_LOG_ERROR, "ipc_listen_fail", "reason=bind "
-		    "errno=%d", errno);
+		    "errno=%d", e);
 		close(fd);
 		return BN_ERR_SYSTEM;
 	}
-	/* Not listening yet, so nobody can connect under the umask mode. */
-	if (chmod(sun->sun_path, mode) != 0 || stat(sun->sun_path, &st) != 0) {
-		bn_log_event(BN_LOG_ERROR, "ipc_listen_fail", "reason=chmod "
+	/* Remember what we made, to unlink only that on free. */
+	if (lstat(sun->sun_path, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+		bn_log_event(BN_LOG_ERROR, "ipc_listen_fail", "reason=lstat "
 		    "errno=%d", errno);
-		unlink(sun->sun_path);
 		close(fd);
 		return BN_ERR_SYSTEM;
 	}
@@ -496,6 +748,14 @@ struct bn_ipc_server *
 bn_ipc_server_new(struct event_base *base, const char *path, mode_t mode,
     size_t max_clients, const struct bn_ipc_server_cb *cb)
 {
+	return bn_ipc_server_new_with(base, path, mode, max_clients, NULL, cb);
+}
+
+struct bn_ipc_server *
+bn_ipc_server_new_with(struct event_base *base, const char *path,
+    mode_t mode, size_t max_clients, const struct bn_ipc_server_opts *opts,
+    const struct bn_ipc_server_cb *cb)
+{
 	struct bn_ipc_server *s;
 	struct sockaddr_un sun;
 	char q[BN_LOG_VALUE_MAX];
@@ -513,6 +773,14 @@ bn_ipc_server_new(struct event_base *base, const char *path, mode_t mode,
 	s->base = base;
 	s->cb = *cb;
 	s->max_clients = max_clients;
+	if (opts != NULL)
+		s->o = *opts;
+	if (s->o.frame_timeout_ms == 0)
+		s->o.frame_timeout_ms = IPC_DEF_FRAME_MS;
+	if (s->o.write_timeout_ms == 0)
+		s->o.write_timeout_ms = IPC_DEF_WRITE_MS;
+	if (s->o.max_outstanding == 0)
+		s->o.max_outstanding = IPC_DEF_OUTSTANDING;
 	LIST_INIT(&s->conns);
 	memcpy(s->path, sun.sun_path, sizeof(s->path));
 	if ((s->resume = evtimer_new(base, server_resume_cb, s)) == NULL ||
@@ -524,8 +792,11 @@ bn_ipc_server_new(struct event_base *base, const char *path, mode_t mode,
 		free(s);
 		return NULL;
 	}
-	bn_log_event(BN_LOG_INFO, "ipc_listen", "path=%s max_clients=%zu",
-	    bn_log_qstr(q, sizeof(q), path), max_clients);
+	bn_log_event(BN_LOG_INFO, "ipc_listen", "path=%s max_clients=%zu "
+	    "frame_timeout_ms=%u idle_timeout_ms=%u write_timeout_ms=%u",
+	    bn_log_qstr(q, sizeof(q), path), max_clients,
+	    s->o.frame_timeout_ms, s->o.idle_timeout_ms,
+	    s->o.write_timeout_ms);
 	return s;
 }
 

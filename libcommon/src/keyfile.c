@@ -5,7 +5,10 @@
  * O_NOFOLLOW and O_NONBLOCK (a FIFO cannot stall us), whose mode gives
  * group and others no access, as OpenSSH's sshkey_perm_ok() demands.
  * Writes go to a fresh O_EXCL temp file in the target directory that is
- * given its final mode before any key byte is written.
+ * given its final mode before any key byte is written.  A crash between
+ * writing a temp file and renaming it can leave a stray PREFIX.key.tmp*
+ * (mode 0600, so no worse than the key itself); it is never read, and
+ * may be removed by hand.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -94,37 +97,44 @@ sync_dir(const char *path)
 	return r;
 }
 
-int
-bn_keyfile_write_hex(const char *path, const uint8_t *data, size_t len,
-    mode_t mode, int flags, char *errbuf, size_t errlen)
+/*
+ * Write len bytes as hex to a fresh temp file next to path, with its final
+ * mode set before any key byte lands in it, and fsync it.  On BN_OK the
+ * temp file's name is in tmp[PATH_MAX] and the caller must commit() or
+ * unlink it; on failure nothing is left behind and tmp is "".
+ */
+static int
+write_temp(const char *path, const uint8_t *data, size_t len, mode_t mode,
+    char tmp[PATH_MAX], char *errbuf, size_t errlen)
 {
-	char tmp[PATH_MAX], text[2 * 64 + 2], rnd[bn_hex_enc_len(8)];
+	char text[2 * 64 + 2], rnd[bn_hex_enc_len(8)];
 	uint8_t rb[8];
-	int fd = -1, r = BN_ERR_SYSTEM, tmp_made = 0, n;
+	int fd = -1, r, n;
 
+	tmp[0] = '\0';
 	if (len == 0 || len > 64) {
 		seterr(errbuf, errlen, "%s: bad key length %zu", path, len);
 		return BN_ERR_INVALID_ARG;
 	}
 	if ((r = bn_random(rb, sizeof(rb))) != BN_OK) {
 		seterr(errbuf, errlen, "%s: no random bytes", path);
-		goto out;
+		return r;
 	}
 	bn_hex_encode(rnd, rb, sizeof(rb));
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp%s", path, rnd);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+	n = snprintf(tmp, PATH_MAX, "%s.tmp%s", path, rnd);
+	if (n < 0 || n >= PATH_MAX) {
+		tmp[0] = '\0';
 		seterr(errbuf, errlen, "%s: path too long", path);
-		r = BN_ERR_INVALID_ARG;
-		goto out;
+		return BN_ERR_INVALID_ARG;
 	}
-	r = BN_ERR_SYSTEM;
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) < 0) {
 		seterr(errbuf, errlen, "%s: cannot create a temp file: %s",
 		    path, strerror(errno));
-		goto out;
+		tmp[0] = '\0';
+		return BN_ERR_SYSTEM;
 	}
-	tmp_made = 1;
+	r = BN_ERR_SYSTEM;
 	bn_hex_encode(text, data, len);
 	text[2 * len] = '\n';
 	/* The final mode is set before any key byte lands in the file. */
@@ -133,40 +143,72 @@ bn_keyfile_write_hex(const char *path, const uint8_t *data, size_t len,
 		seterr(errbuf, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (close(fd) != 0) {
-		fd = -1;
-		seterr(errbuf, errlen, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
+	n = close(fd);
 	fd = -1;
-	if (flags & BN_KEYFILE_F_FORCE) {
-		if (rename(tmp, path) != 0) {
-			seterr(errbuf, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		tmp_made = 0;
-	} else if (link(tmp, path) != 0) {
-		/* link() never replaces: no window where a key is lost. */
-		if (errno == EEXIST) {
-			seterr(errbuf, errlen, "%s: exists (use --force to "
-			    "replace it)", path);
-			r = BN_ERR_INVALID_ARG;
-		} else
-			seterr(errbuf, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (sync_dir(path) != 0) {
-		seterr(errbuf, errlen, "%s: fsync of directory: %s", path,
-		    strerror(errno));
+	if (n != 0) {
+		seterr(errbuf, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	r = BN_OK;
  out:
 	if (fd >= 0)
 		close(fd);
-	if (tmp_made)
+	if (r != BN_OK) {
 		unlink(tmp);
+		tmp[0] = '\0';
+	}
 	bn_cleanse(text, sizeof(text));
+	return r;
+}
+
+/*
+ * Put a finished temp file in place: rename() with BN_KEYFILE_F_FORCE,
+ * else link() (which never replaces, so no window where a key is lost)
+ * and unlink the temp name.  On BN_OK tmp is "" (nothing to clean up).
+ */
+static int
+commit(char tmp[PATH_MAX], const char *path, int flags, char *errbuf,
+    size_t errlen)
+{
+	if (flags & BN_KEYFILE_F_FORCE) {
+		if (rename(tmp, path) != 0) {
+			seterr(errbuf, errlen, "%s: %s", path, strerror(errno));
+			return BN_ERR_SYSTEM;
+		}
+	} else if (link(tmp, path) != 0) {
+		if (errno == EEXIST) {
+			seterr(errbuf, errlen, "%s: exists (use --force to "
+			    "replace it)", path);
+			return BN_ERR_INVALID_ARG;
+		}
+		seterr(errbuf, errlen, "%s: %s", path, strerror(errno));
+		return BN_ERR_SYSTEM;
+	} else
+		unlink(tmp);
+	tmp[0] = '\0';
+	return BN_OK;
+}
+
+int
+bn_keyfile_write_hex(const char *path, const uint8_t *data, size_t len,
+    mode_t mode, int flags, char *errbuf, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	int r;
+
+	if ((r = write_temp(path, data, len, mode, tmp, errbuf,
+	    errlen)) != BN_OK)
+		return r;
+	if ((r = commit(tmp, path, flags, errbuf, errlen)) != BN_OK)
+		goto out;
+	if (sync_dir(path) != 0) {
+		seterr(errbuf, errlen, "%s: fsync of directory: %s", path,
+		    strerror(errno));
+		r = BN_ERR_SYSTEM;
+	}
+ out:
+	if (tmp[0] != '\0')
+		unlink(tmp);
 	return r;
 }
 
@@ -312,41 +354,70 @@ check_absent(char paths[][PATH_MAX], int n, int flags, char *errbuf,
 	return BN_OK;
 }
 
+/*
+ * Write every file of a key pair as a temp file first, then put them in
+ * place with the private key last: a failure before that point leaves the
+ * old files (or no files) exactly as they were, so `keygen --force` can
+ * never lose the old private key.  Without FORCE, files already linked
+ * in are removed again when a later one fails (they are ours and new).
+ * With FORCE, a failure after .pub/.id were replaced leaves them next to
+ * the old .key: nothing secret is lost, and a rerun fixes it.
+ */
 static int
 keygen(const char *prefix, int flags, uint8_t pub_out[BN_KEY_LEN],
     uint8_t id_out[BN_TICKET_KEY_ID_LEN], char *errbuf, size_t errlen)
 {
-	char paths[3][PATH_MAX];
+	static const char *const ext[3] = { ".key", ".pub", ".id" };
+	static const mode_t mode[3] = { BN_KEYFILE_PRIV_MODE,
+	    BN_KEYFILE_PUB_MODE, BN_KEYFILE_PUB_MODE };
+	char paths[3][PATH_MAX], tmps[3][PATH_MAX];
 	uint8_t priv[BN_KEY_LEN], pub[BN_KEY_LEN];
 	uint8_t id[BN_TICKET_KEY_ID_LEN];
-	int r, n = id_out != NULL ? 3 : 2;
+	const uint8_t *data[3] = { priv, pub, id };
+	const size_t len[3] = { sizeof(priv), sizeof(pub), sizeof(id) };
+	int r, i, n = id_out != NULL ? 3 : 2, linked[3] = { 0, 0, 0 };
 
-	if ((r = make_path(paths[0], PATH_MAX, prefix, ".key", errbuf,
-	    errlen)) != BN_OK ||
-	    (r = make_path(paths[1], PATH_MAX, prefix, ".pub", errbuf,
-	    errlen)) != BN_OK ||
-	    (r = make_path(paths[2], PATH_MAX, prefix, ".id", errbuf,
-	    errlen)) != BN_OK ||
-	    (r = check_absent(paths, n, flags, errbuf, errlen)) != BN_OK)
+	for (i = 0; i < 3; i++)
+		tmps[i][0] = '\0';
+	for (i = 0; i < 3; i++)
+		if ((r = make_path(paths[i], PATH_MAX, prefix, ext[i], errbuf,
+		    errlen)) != BN_OK)
+			goto out;
+	if ((r = check_absent(paths, n, flags, errbuf, errlen)) != BN_OK)
 		goto out;
 	if ((r = bn_x25519_keygen(priv, pub)) != BN_OK ||
 	    (r = bn_random(id, sizeof(id))) != BN_OK) {
 		seterr(errbuf, errlen, "%s: key generation failed", prefix);
 		goto out;
 	}
-	if ((r = bn_keyfile_write_hex(paths[0], priv, sizeof(priv),
-	    BN_KEYFILE_PRIV_MODE, flags, errbuf, errlen)) != BN_OK ||
-	    (r = bn_keyfile_write_hex(paths[1], pub, sizeof(pub),
-	    BN_KEYFILE_PUB_MODE, flags, errbuf, errlen)) != BN_OK)
+	for (i = 0; i < n; i++)
+		if ((r = write_temp(paths[i], data[i], len[i], mode[i],
+		    tmps[i], errbuf, errlen)) != BN_OK)
+			goto out;
+	/* .id, .pub, then .key last. */
+	for (i = n - 1; i >= 0; i--) {
+		if ((r = commit(tmps[i], paths[i], flags, errbuf,
+		    errlen)) != BN_OK)
+			goto out;
+		linked[i] = !(flags & BN_KEYFILE_F_FORCE);
+	}
+	if (sync_dir(paths[0]) != 0) {
+		seterr(errbuf, errlen, "%s: fsync of directory: %s", paths[0],
+		    strerror(errno));
+		r = BN_ERR_SYSTEM;
 		goto out;
-	if (id_out != NULL && (r = bn_keyfile_write_hex(paths[2], id,
-	    sizeof(id), BN_KEYFILE_PUB_MODE, flags, errbuf, errlen)) != BN_OK)
-		goto out;
+	}
 	if (pub_out != NULL)
 		memcpy(pub_out, pub, sizeof(pub));
 	if (id_out != NULL)
 		memcpy(id_out, id, sizeof(id));
  out:
+	for (i = 0; i < 3; i++) {
+		if (tmps[i][0] != '\0')
+			unlink(tmps[i]);
+		if (r != BN_OK && linked[i])
+			unlink(paths[i]);
+	}
 	bn_cleanse(priv, sizeof(priv));
 	return r;
 }
@@ -396,13 +467,19 @@ bn_keyfile_load_ticket_pub(const char *prefix, uint8_t pub[BN_KEY_LEN],
 	char path[PATH_MAX];
 	int r;
 
+	memset(pub, 0, BN_KEY_LEN);
+	memset(key_id, 0, BN_TICKET_KEY_ID_LEN);
 	if ((r = make_path(path, sizeof(path), prefix, ".pub", errbuf,
 	    errlen)) != BN_OK ||
 	    (r = bn_keyfile_load_hex(path, pub, BN_KEY_LEN, errbuf,
 	    errlen)) != BN_OK ||
 	    (r = make_path(path, sizeof(path), prefix, ".id", errbuf,
-	    errlen)) != BN_OK)
-		return r;
-	return bn_keyfile_load_hex(path, key_id, BN_TICKET_KEY_ID_LEN, errbuf,
-	    errlen);
+	    errlen)) != BN_OK ||
+	    (r = bn_keyfile_load_hex(path, key_id, BN_TICKET_KEY_ID_LEN,
+	    errbuf, errlen)) != BN_OK) {
+		/* Never half a result: a .pub without its .id is no use. */
+		memset(pub, 0, BN_KEY_LEN);
+		memset(key_id, 0, BN_TICKET_KEY_ID_LEN);
+	}
+	return r;
 }

@@ -287,7 +287,8 @@ bn_noise_init_pub(struct bn_noise *x, enum bn_noise_pattern pattern,
 	x->failed = 1;		/* until initialised */
 	if ((unsigned)pattern >= NPATTERNS ||
 	    (role != BN_NOISE_INITIATOR && role != BN_NOISE_RESPONDER) ||
-	    (prologue == NULL && plen > 0) || (s_priv == NULL) != (s_pub == NULL))
+	    (prologue == NULL && plen > 0) ||
+	    (s_priv == NULL) != (s_pub == NULL))
 		return BN_ERR_INVALID_ARG;
 	pt = &patterns[pattern];
 	/* Our static key exactly when the pattern gives us one. */

@@ -139,6 +139,30 @@ bn_ticket_make(struct bn_buf *out, const uint8_t site_pub[BN_KEY_LEN],
 	return r;
 }
 
+/*
+ * Is u (little-endian, RFC 7748) a canonical encoding: bit 255 clear and
+ * u < p = 2^255 - 19?  X25519 masks bit 255 and reduces mod p, so without
+ * this check up to four encodings (u, u + p for u < 19, and both with
+ * bit 255 set) give the same shared secret and so the same MAC, and a
+ * captured ticket could be replayed under a "different" cli_pub.  Keys
+ * are public: no need for constant time.
+ */
+static int
+cli_pub_canonical(const uint8_t u[BN_KEY_LEN])
+{
+	size_t i;
+
+	if (u[BN_KEY_LEN - 1] & 0x80)
+		return 0;
+	/* p = ed ff .. ff 7f (little-endian): u >= p only just below 2^255. */
+	if (u[BN_KEY_LEN - 1] != 0x7f)
+		return 1;
+	for (i = BN_KEY_LEN - 2; i > 0; i--)
+		if (u[i] != 0xff)
+			return 1;
+	return u[0] < 0xed;
+}
+
 int
 bn_ticket_parse(struct bn_buf *in, struct bn_ticket *t)
 {
@@ -164,6 +188,11 @@ bn_ticket_parse(struct bn_buf *in, struct bn_ticket *t)
 	    (r = bn_buf_get(&v, t->nonce, sizeof(t->nonce))) != BN_OK ||
 	    (r = bn_buf_get(&v, t->mac, sizeof(t->mac))) != BN_OK)
 		goto out;
+	/* Replay memory keys on these exact bytes: one encoding per key. */
+	if (!cli_pub_canonical(t->cli_pub)) {
+		r = BN_ERR_TICKET_MALFORMED;
+		goto out;
+	}
 	t->pad_len = bn_buf_len(&v);
 	r = bn_buf_consume(in, len);
  out:
@@ -233,6 +262,9 @@ bn_ticket_verify(const struct bn_ticket *t,
 		*hour = 0;
 	if (t->version != BN_TICKET_VERSION)
 		return BN_ERR_TICKET_VERSION;
+	/* Also here, for a struct filled in without bn_ticket_parse(). */
+	if (!cli_pub_canonical(t->cli_pub))
+		return BN_ERR_TICKET_MALFORMED;
 	if ((k = find_key(keys, nkeys, t->key_id)) == NULL)
 		return BN_ERR_TICKET_KEY;
 	/* One X25519 per verify; each hour costs one HKDF. */
@@ -450,8 +482,12 @@ from_urlencoded(uint8_t *out, size_t outcap, size_t *outlen, const char *s,
 	    &vlen)) != BN_OK)
 		return r;
 	if ((r = pct_decode(tmp, sizeof(tmp), &tlen, v, vlen)) != BN_OK)
-		return r;
-	return decode_value(out, outcap, outlen, tmp, tlen);
+		goto out;
+	r = decode_value(out, outcap, outlen, tmp, tlen);
+ out:
+	/* tmp held the encoded ticket, which is a bearer credential. */
+	bn_cleanse(tmp, sizeof(tmp));
+	return r;
 }
 
 int

@@ -124,6 +124,85 @@ START_TEST(test_fixed)
 }
 END_TEST
 
+static int
+all_zero(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != 0)
+			return 0;
+	return 1;
+}
+
+/* No secret outlives its consumption in a stale corner of the store. */
+START_TEST(test_wipe_stale)
+{
+	uint8_t store[8], out[8];
+	struct bn_buf f, *b;
+	size_t i;
+
+	/*
+	 * Consumed to empty: lent bytes stay readable until the next write,
+	 * which restarts the store at 0 and wipes it.
+	 */
+	bn_buf_fixed(&f, store, sizeof(store));
+	ck_assert_int_eq(bn_buf_put(&f, "SECRET!!", 8), 0);
+	ck_assert_int_eq(bn_buf_consume(&f, 8), 0);
+	ck_assert_int_eq(memcmp(store, "SECRET!!", 8), 0);
+	ck_assert_int_eq(bn_buf_put(&f, "", 0), 0);
+	ck_assert_int_eq(bn_buf_put(&f, "x", 1), 0);
+	ck_assert_uint_eq(store[0], 'x');
+	ck_assert(all_zero(store + 1, sizeof(store) - 1));
+	bn_buf_reset(&f);
+	ck_assert(all_zero(store, sizeof(store)));
+	/*
+	 * bn_buf_get() lends the bytes until the next modifying call; the
+	 * next write compacts and wipes what was read.
+	 */
+	ck_assert_int_eq(bn_buf_put(&f, "SECRET!!", 8), 0);
+	ck_assert_int_eq(bn_buf_get(&f, out, 8), 0);
+	ck_assert_int_eq(memcmp(out, "SECRET!!", 8), 0);
+	ck_assert_int_eq(bn_buf_put(&f, "ab", 2), 0);
+	ck_assert_int_eq(memcmp(store, "ab", 2), 0);
+	ck_assert(all_zero(store + 2, 6));
+	bn_buf_reset(&f);
+	/* A short write after that, then reset: nothing old survives. */
+	ck_assert_int_eq(bn_buf_put(&f, "SECRET!!", 8), 0);
+	ck_assert_int_eq(bn_buf_consume(&f, 8), 0);
+	ck_assert_int_eq(bn_buf_put(&f, "ab", 2), 0);
+	bn_buf_reset(&f);
+	ck_assert(all_zero(store, sizeof(store)));
+	/* Compaction leaves no stale copy past the new end. */
+	ck_assert_int_eq(bn_buf_put(&f, "ABCDEF", 6), 0);
+	ck_assert_int_eq(bn_buf_consume(&f, 4), 0);
+	ck_assert_int_eq(bn_buf_put(&f, "xyz", 3), 0);	/* compacts */
+	ck_assert_uint_eq(bn_buf_len(&f), 5);
+	ck_assert_int_eq(memcmp(store, "EFxyz", 5), 0);
+	ck_assert(all_zero(store + 5, 3));
+	/* consume_end wipes the tail it drops. */
+	bn_buf_reset(&f);
+	ck_assert_int_eq(bn_buf_put(&f, "ABCDEF", 6), 0);
+	ck_assert_int_eq(bn_buf_consume_end(&f, 3), 0);
+	ck_assert_int_eq(memcmp(store, "ABC", 3), 0);
+	ck_assert(all_zero(store + 3, 5));
+	/* Heap store: reset wipes the whole allocation. */
+	b = bn_buf_new(4096);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(bn_buf_put(b, "SECRET!!", 8), 0);
+	ck_assert_int_eq(bn_buf_consume(b, 80), 0);
+	ck_assert_int_eq(bn_buf_put_u8(b, 'x'), 0);	/* restarts, wipes */
+	ck_assert(all_zero(b->d + 1, 79));
+	ck_assert_int_eq(bn_buf_consume(b, 1), 0);
+	ck_assert_int_eq(bn_buf_put(b, "SECRET!!", 8), 0);
+	ck_assert_int_eq(bn_buf_consume_end(b, 8), 0);
+	ck_assert_int_eq(bn_buf_put(b, "xy", 2), 0);
+	bn_buf_reset(b);
+	ck_assert(all_zero(b->d, b->alloc));
+	bn_buf_free(b);
+}
+END_TEST
+
 START_TEST(test_varint)
 {
 	/* RFC 9000 appendix A.1 examples. */
@@ -172,6 +251,7 @@ buf_suite(void)
 	tcase_add_test(tc, test_growth_streaming);
 	tcase_add_test(tc, test_fixed);
 	tcase_add_test(tc, test_varint);
+	tcase_add_test(tc, test_wipe_stale);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "betanet/config.h"
@@ -300,6 +301,18 @@ START_TEST(test_file_errors)
 	ck_assert_int_eq(bn_config_load(f.dir, f.secs, 2, f.err,
 	    sizeof(f.err)), BN_ERR_CONFIG);
 	ck_assert_ptr_nonnull(strstr(f.err, ": not a regular file"));
+	/*
+	 * A FIFO with no writer: refused at once, where a blocking open()
+	 * would hang forever (the alarm kills the test if it does).
+	 */
+	snprintf(exp, sizeof(exp), "%s/fifo.yaml", f.dir);
+	ck_assert_int_eq(mkfifo(exp, 0600), 0);
+	alarm(5);
+	ck_assert_int_eq(bn_config_load(exp, f.secs, 2, f.err, sizeof(f.err)),
+	    BN_ERR_CONFIG);
+	alarm(0);
+	ck_assert_ptr_nonnull(strstr(f.err, "fifo.yaml: not a regular file"));
+	ck_assert_int_eq(unlink(exp), 0);
 	/* Size cap: exactly the limit parses, one more byte does not. */
 	big = malloc(BN_CONFIG_MAX_BYTES + 2);
 	memset(big, ' ', BN_CONFIG_MAX_BYTES + 1);

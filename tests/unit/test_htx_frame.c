@@ -670,9 +670,15 @@ END_TEST
 
 START_TEST(test_legacy11_header)
 {
-	static const struct { const char *h; size_t n; int r; size_t need; } c[] = {
+	static const struct {
+		const char	*h;
+		size_t		 n;
+		int		 r;
+		size_t		 need;
+	} c[] = {
 		{ "\x00\x00\x10\x01", 4, BN_OK, 4 + 16 },	/* PING */
-		{ "\x00\x00\x10\x00", 4, BN_ERR_INCOMPLETE, 0 },	/* no sid */
+		/* StreamID missing */
+		{ "\x00\x00\x10\x00", 4, BN_ERR_INCOMPLETE, 0 },
 		{ "\x00\x00\x10\x00\x41", 5, BN_ERR_INCOMPLETE, 0 },
 		{ "\x00\x00\x10\x00\x41\x00", 6, BN_OK, 6 + 16 },
 		{ "\x00\x00\x0f\x01", 4, BN_ERR_FRAME_LEN, 0 },

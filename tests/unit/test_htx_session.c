@@ -19,7 +19,7 @@
 #define MAXMSG	1024
 #define LOGMAX	((size_t)64 << 20)
 
-/* ---- event recorder ----------------------------------------------------- */
+/* ---- event recorder ------------------------------------------------------ */
 
 struct msg {
 	uint32_t	 sid;
@@ -598,7 +598,7 @@ START_TEST(test_native_negative)
 }
 END_TEST
 
-/* ---- Python transcripts ---------------------------------------------------- */
+/* ---- Python transcripts -------------------------------------------------- */
 
 START_TEST(test_tcp12_transcript)
 {
@@ -789,7 +789,7 @@ START_TEST(test_tcp11_transcript)
 }
 END_TEST
 
-/* ---- in-process sessions ---------------------------------------------------- */
+/* ---- in-process sessions ------------------------------------------------ */
 
 static uint8_t *
 pattern(size_t len, unsigned seed)
@@ -1116,7 +1116,7 @@ START_TEST(test_auto_rekey)
 }
 END_TEST
 
-/* ---- crafted frames -------------------------------------------------------- */
+/* ---- crafted frames ------------------------------------------------------ */
 
 /* Seal a frame as the client would, with its real keys. */
 static struct bn_buf *
@@ -1324,7 +1324,7 @@ START_TEST(test_crafted)
 }
 END_TEST
 
-/* ---- flow control, limits, timers, memory ----------------------------------- */
+/* ---- flow control, limits, timers, memory -------------------------------- */
 
 /* A chunk consumer that returns no credit stalls the sender exactly. */
 START_TEST(test_manual_credit_backpressure)

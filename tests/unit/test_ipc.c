@@ -677,6 +677,355 @@ START_TEST(test_backpressure)
 }
 END_TEST
 
+/* ---- deadlines, half-close, bounded output ---------------------------- */
+
+static struct bn_ipc_server *
+fx_server_opts(struct fx *f, size_t max_clients,
+    const struct bn_ipc_server_opts *o)
+{
+	struct bn_ipc_server_cb cb = { srv_request, srv_close, f };
+
+	return bn_ipc_server_new_with(f->base, f->path, 0600, max_clients, o,
+	    &cb);
+}
+
+/* One request frame: u32 len || id u64 || cmd || "req-<id>". */
+static size_t
+make_req(uint8_t *out, uint64_t id, char cmd)
+{
+	int n;
+
+	bn_store_u64(out + 4, id);
+	out[12] = (uint8_t)cmd;
+	n = snprintf((char *)out + 13, 32, "req-%llu", (unsigned long long)id);
+	bn_store_u32(out, 8 + 1 + (uint32_t)n);
+	return 4 + 8 + 1 + (size_t)n;
+}
+
+/* Write all of p on a non-blocking fd, never raising SIGPIPE. */
+static void
+raw_send(int fd, const void *p, size_t n)
+{
+	ck_assert_int_eq(send(fd, p, n, MSG_NOSIGNAL), (ssize_t)n);
+}
+
+/*
+ * Run the loop and read fd until EOF; returns the bytes read, or -1 if
+ * no EOF came within ms.
+ */
+static long
+raw_read_to_eof(struct fx *f, int fd, uint8_t *buf, size_t cap, int ms)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	for (int i = 0; i < ms / 2; i++) {
+		run_for(f, 2);
+		while (got < cap && (n = read(fd, buf + got, cap - got)) > 0)
+			got += (size_t)n;
+		if (n == 0 || (n < 0 && errno != EAGAIN))
+			return (long)got;
+	}
+	return -1;
+}
+
+/*
+ * A one-shot client writes its request and shuts down its sending side;
+ * a handler that answers 20 ms later is still heard, then the connection
+ * closes.  The same for an answer at once, and a request never answered
+ * closes after the write timeout.
+ */
+START_TEST(test_half_close)
+{
+	struct fx f;
+	struct bn_ipc_server_opts o = { .write_timeout_ms = 200 };
+	uint8_t req[64], buf[256], want[64];
+	size_t n, wn;
+	long got;
+	int fd;
+
+	fx_init(&f);
+	f.srv = fx_server_opts(&f, 4, &o);
+	ck_assert_ptr_nonnull(f.srv);
+	/* Deferred (async) answer. */
+	fd = raw_connect(f.path);
+	n = make_req(req, 7, 'D');
+	raw_send(fd, req, n);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert_int_eq(run_until(&f, &f.handled, 1, 2000), 1);
+	run_for(&f, 20);
+	ck_assert_uint_eq(bn_ipc_server_nclients(f.srv), 1);
+	ck_assert_uint_eq(bn_ipc_conn_outstanding(f.deferred[0]), 1);
+	ck_assert_uint_eq(release_deferred(&f), 1);
+	got = raw_read_to_eof(&f, fd, buf, sizeof(buf), 2000);
+	wn = 8 + 5;	/* id || "req-7" */
+	bn_store_u32(want, (uint32_t)wn);
+	bn_store_u64(want + 4, 7);
+	memcpy(want + 12, "req-7", 5);
+	ck_assert_int_eq(got, (long)(4 + wn));
+	ck_assert_int_eq(memcmp(buf, want, 4 + wn), 0);
+	ck_assert_uint_eq(bn_ipc_server_nclients(f.srv), 0);
+	ck_assert_uint_eq(f.closes, 1);
+	close(fd);
+	/* Answered at once, two requests pipelined before the EOF. */
+	fd = raw_connect(f.path);
+	n = make_req(req, 8, 'E');
+	n += make_req(req + n, 9, 'E');
+	raw_send(fd, req, n);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	got = raw_read_to_eof(&f, fd, buf, sizeof(buf), 2000);
+	ck_assert_int_eq(got, (long)(2 * (4 + wn)));
+	ck_assert_uint_eq(bn_load_u64(buf + 4), 8);
+	ck_assert_uint_eq(bn_load_u64(buf + 4 + wn + 4), 9);
+	close(fd);
+	/* Never answered: closed by the write timeout, not held forever. */
+	fd = raw_connect(f.path);
+	n = make_req(req, 10, 'N');
+	raw_send(fd, req, n);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert_int_eq(run_until(&f, &f.handled, 4, 2000), 4);
+	run_for(&f, 50);
+	ck_assert_uint_eq(bn_ipc_server_nclients(f.srv), 1);
+	ck_assert_int_eq(raw_read_to_eof(&f, fd, buf, sizeof(buf), 2000),
+	    0);
+	ck_assert_uint_eq(bn_ipc_server_nclients(f.srv), 0);
+	close(fd);
+	fx_done(&f);
+}
+END_TEST
+
+/*
+ * Four clients that send one byte of a frame and fall silent hold every
+ * slot; after the frame timeout they are closed and a real client is
+ * served.  A frame trickled in a byte at a time gets no more time.
+ */
+START_TEST(test_slot_timeouts)
+{
+	struct fx f;
+	struct bn_ipc_server_opts o = { .frame_timeout_ms = 200 };
+	uint8_t buf[64], big[4 + 9 + 100];
+	struct timeval t0, t1;
+	int fds[4], extra, i;
+	long ms;
+
+	fx_init(&f);
+	f.srv = fx_server_opts(&f, 4, &o);
+	ck_assert_ptr_nonnull(f.srv);
+	for (i = 0; i < 4; i++) {
+		fds[i] = raw_connect(f.path);
+		raw_send(fds[i], "", 1);
+	}
+	run_for(&f, 20);
+	ck_assert_uint_eq(bn_ipc_server_nclients(f.srv), 4);
+	/* Full: a fifth is turned away. */
+	extra = raw_connect(f.path);
+	ck_assert(raw_wait_eof(&f, extra, 100));
+	close(extra);
+	gettimeofday(&t0, NULL);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(raw_read_to_eof(&f, fds[i], buf,
+		    sizeof(buf), 2000), 0);
+	gettimeofday(&t1, NULL);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_usec - t0.tv_usec) / 1000;
+	ck_assert_int_lt(ms, 1000);
+	ck_assert_uint_eq(bn_ipc_server_nclients(f.srv), 0);
+	ck_assert_uint_eq(f.closes, 4);
+	/* A real client gets a slot and an answer. */
+	f.cli = fx_client(&f, 8);
+	ck_assert(wait_up(&f));
+	ck_assert_int_eq(send_req(&f, 1, 'E', 2000), BN_OK);
+	ck_assert_int_eq(run_until(&f, &f.ndone, 1, 2000), 1);
+	ck_assert_int_eq(f.done_err[0], BN_OK);
+	/* It stays connected past the frame timeout: idle is fine. */
+	run_for(&f, 400);
+	ck_assert(bn_ipc_client_is_connected(f.cli));
+	ck_assert_uint_eq(f.closes, 4);
+	/* Slowloris: one byte every 50 ms still ends at the deadline. */
+	memset(big, 0, sizeof(big));
+	bn_store_u32(big, 9 + 100);
+	fds[0] = raw_connect(f.path);
+	gettimeofday(&t0, NULL);
+	for (i = 0; i < (int)sizeof(big); i++) {
+		if (send(fds[0], big + i, 1, MSG_NOSIGNAL) != 1)
+			break;
+		if (raw_wait_eof(&f, fds[0], 50))
+			break;
+	}
+	gettimeofday(&t1, NULL);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_usec - t0.tv_usec) / 1000;
+	ck_assert_int_lt(i, (int)sizeof(big));
+	ck_assert_int_lt(ms, 800);
+	ck_assert_uint_eq(f.handled, 1);
+	close(fds[0]);
+	for (i = 1; i < 4; i++)
+		close(fds[i]);
+	fx_done(&f);
+}
+END_TEST
+
+/*
+ * Idle timeout (off by default): a silent connection is closed, one
+ * waiting for an answer is not.
+ */
+START_TEST(test_idle_timeout)
+{
+	struct fx f;
+	struct bn_ipc_server_opts o = { .idle_timeout_ms = 150 };
+	uint8_t buf[64];
+	int fd;
+
+	fx_init(&f);
+	f.srv = fx_server_opts(&f, 4, &o);
+	f.cli = fx_client(&f, 8);
+	ck_assert(wait_up(&f));
+	ck_assert_int_eq(send_req(&f, 1, 'D', 5000), BN_OK);
+	fd = raw_connect(f.path);
+	ck_assert_int_eq(raw_read_to_eof(&f, fd, buf, sizeof(buf), 2000),
+	    0);
+	close(fd);
+	run_for(&f, 300);
+	ck_assert(bn_ipc_client_is_connected(f.cli));
+	ck_assert_uint_eq(release_deferred(&f), 1);
+	ck_assert_int_eq(run_until(&f, &f.ndone, 1, 2000), 1);
+	ck_assert_int_eq(f.done_err[0], BN_OK);
+	fx_done(&f);
+}
+END_TEST
+
+/*
+ * Answer every deferred request with a `size`-byte reply; track the
+ * largest queued output and outstanding count seen, and how the sends
+ * went.
+ */
+static void
+release_big(struct fx *f, size_t size, size_t *maxq, size_t *maxo,
+    size_t *nlimit, size_t *nclosed)
+{
+	static uint8_t out[64 * 1024];
+	size_t i;
+	int r;
+
+	ck_assert_uint_le(size, sizeof(out));
+	for (i = 0; i < f->ndeferred; i++) {
+		if (bn_ipc_conn_outstanding(f->deferred[i]) > *maxo)
+			*maxo = bn_ipc_conn_outstanding(f->deferred[i]);
+		bn_store_u64(out, f->deferred_id[i]);
+		r = bn_ipc_conn_send(f->deferred[i], out, size);
+		if (r == BN_ERR_LIMIT)
+			(*nlimit)++;
+		else if (r == BN_ERR_CLOSED)
+			(*nclosed)++;
+		else
+			ck_assert_int_eq(r, BN_OK);
+		if (bn_ipc_conn_queued(f->deferred[i]) > *maxq)
+			*maxq = bn_ipc_conn_queued(f->deferred[i]);
+		bn_ipc_conn_unref(f->deferred[i]);
+	}
+	f->ndeferred = 0;
+}
+
+/*
+ * A client pipelines requests and never reads; the handler answers each
+ * later with 64 KiB.  Reading stops at max_outstanding unanswered
+ * requests or at the output high watermark, so the server takes in
+ * only a bounded number of requests and queues a bounded amount, and the
+ * stalled connection is closed by the write timeout.
+ */
+START_TEST(test_async_backpressure)
+{
+	struct fx f;
+	enum { N = 200 };
+	struct bn_ipc_server_opts o = { .max_outstanding = 8,
+	    .write_timeout_ms = 300 };
+	uint8_t *wbuf;
+	size_t off = 0, total = 0, maxq = 0, maxo = 0, nlimit = 0, ncl = 0;
+	ssize_t n;
+	int fd, i;
+
+	wbuf = calloc(N, 64);
+	for (i = 0; i < N; i++)
+		total += make_req(wbuf + total, (uint64_t)i, 'D');
+	fx_init(&f);
+	f.srv = fx_server_opts(&f, 4, &o);
+	fd = raw_connect(f.path);
+	for (i = 0; i < 300; i++) {
+		if (off < total && (n = send(fd, wbuf + off, total - off,
+		    MSG_NOSIGNAL)) > 0)
+			off += (size_t)n;
+		run_for(&f, 2);
+		ck_assert_uint_le(f.ndeferred, 8);
+		release_big(&f, 64 * 1024, &maxq, &maxo, &nlimit, &ncl);
+	}
+	ck_assert_uint_eq(off, total);		/* all sent, little read */
+	ck_assert_uint_lt(f.handled, N);
+	ck_assert_uint_le(maxo, 8);
+	ck_assert_uint_le(maxq, BN_IPC_OUT_HIGH + 8 * (4 + 64 * 1024));
+	ck_assert_uint_eq(nlimit, 0);
+	/* The client never reads: the write timeout closes it. */
+	ck_assert_int_eq(run_until(&f, &f.closes, 1, 3000), 1);
+	ck_assert_uint_eq(bn_ipc_server_nclients(f.srv), 0);
+	close(fd);
+	free(wbuf);
+	fx_done(&f);
+}
+END_TEST
+
+/*
+ * With many requests outstanding (the default bound), late 64 KiB replies
+ * to a client that does not read hit the hard output cap: that send
+ * fails with BN_ERR_LIMIT and closes the connection, and queued output
+ * never passes BN_IPC_OUT_CAP.
+ */
+START_TEST(test_output_cap)
+{
+	struct fx f;
+	enum { N = 200 };
+	uint8_t *wbuf;
+	size_t total = 0, maxq = 0, maxo = 0, nlimit = 0, ncl = 0;
+	int fd, i;
+
+	wbuf = calloc(N, 64);
+	for (i = 0; i < N; i++)
+		total += make_req(wbuf + total, (uint64_t)i, 'D');
+	fx_init(&f);
+	f.srv = fx_server(&f, 4);
+	fd = raw_connect(f.path);
+	raw_send(fd, wbuf, total);
+	ck_assert_int_eq(run_until(&f, &f.handled, N, 2000), N);
+	ck_assert_uint_eq(bn_ipc_conn_outstanding(f.deferred[0]), N);
+	release_big(&f, 64 * 1024, &maxq, &maxo, &nlimit, &ncl);
+	ck_assert_uint_eq(nlimit, 1);
+	ck_assert_uint_gt(ncl, 0);
+	ck_assert_uint_le(maxq, BN_IPC_OUT_CAP);
+	ck_assert_uint_ge(maxq, BN_IPC_OUT_HIGH);
+	ck_assert_uint_eq(f.closes, 1);
+	ck_assert_uint_eq(bn_ipc_server_nclients(f.srv), 0);
+	close(fd);
+	free(wbuf);
+	fx_done(&f);
+}
+END_TEST
+
+/* The socket is born with the mode asked for; the umask is restored. */
+START_TEST(test_socket_mode)
+{
+	struct fx f;
+	struct bn_ipc_server_cb cb = { srv_request, srv_close, &f };
+	struct stat st;
+	mode_t old;
+
+	fx_init(&f);
+	old = umask(077);
+	f.srv = bn_ipc_server_new(f.base, f.path, 0660, 4, &cb);
+	ck_assert_ptr_nonnull(f.srv);
+	ck_assert_int_eq(lstat(f.path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 0777, 0660);
+	ck_assert_uint_eq(umask(old), 077);
+	fx_done(&f);
+}
+END_TEST
+
 static Suite *
 ipc_suite(void)
 {
@@ -697,6 +1046,12 @@ ipc_suite(void)
 	tcase_add_test(ev, test_max_clients);
 	tcase_add_test(ev, test_stale_socket);
 	tcase_add_test(ev, test_backpressure);
+	tcase_add_test(ev, test_half_close);
+	tcase_add_test(ev, test_slot_timeouts);
+	tcase_add_test(ev, test_idle_timeout);
+	tcase_add_test(ev, test_async_backpressure);
+	tcase_add_test(ev, test_output_cap);
+	tcase_add_test(ev, test_socket_mode);
 	suite_add_tcase(s, ev);
 	return s;
 }

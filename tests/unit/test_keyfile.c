@@ -95,6 +95,31 @@ count_files(void)
 	return n;
 }
 
+static int
+all_zero(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != 0)
+			return 0;
+	return 1;
+}
+
+/* Read a whole small file into buf[cap]; returns its length. */
+static size_t
+slurp(const char *name, char *buf, size_t cap)
+{
+	int fd = open(at(name), O_RDONLY);
+	ssize_t n;
+
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, cap);
+	ck_assert_int_ge(n, 0);
+	close(fd);
+	return (size_t)n;
+}
+
 START_TEST(test_keygen_roundtrip)
 {
 	uint8_t pub[BN_KEY_LEN], priv[BN_KEY_LEN], pub2[BN_KEY_LEN];
@@ -286,12 +311,78 @@ START_TEST(test_ticket_keys)
 	    sizeof(err)), BN_ERR_KEY_PERM);
 	ck_assert_int_eq(k.priv[0] | k.key_id[0], 0);
 	ck_assert_int_eq(unlink(at("site.id")), 0);
+	/* The .pub loads but the .id does not: no half result. */
+	memset(pub2, 0xaa, sizeof(pub2));
+	memset(id2, 0xaa, sizeof(id2));
 	ck_assert_int_eq(bn_keyfile_load_ticket_pub(prefix, pub2, id2, err,
 	    sizeof(err)), BN_ERR_NOT_FOUND);
+	ck_assert(all_zero(pub2, sizeof(pub2)));
+	ck_assert(all_zero(id2, sizeof(id2)));
 	/* An .id of the wrong length. */
 	put_file("site.id", "0011\n", 0644);
 	ck_assert_int_eq(bn_keyfile_load_ticket_pub(prefix, pub2, id2, err,
 	    sizeof(err)), BN_ERR_KEY_FORMAT);
+}
+END_TEST
+
+/*
+ * keygen --force where PREFIX.pub cannot be replaced (it is a directory):
+ * the call fails, the old private key is byte for byte what it was, and
+ * no temp file is left behind.
+ */
+START_TEST(test_force_keeps_old_key)
+{
+	char prefix[PATH_MAX], err[BN_KEYFILE_ERRLEN];
+	char before[256], after[256];
+	uint8_t pub[BN_KEY_LEN], id[BN_TICKET_KEY_ID_LEN];
+	size_t nb, na;
+
+	snprintf(prefix, sizeof(prefix), "%s/site", dir);
+	ck_assert_int_eq(bn_keyfile_ticket_keygen(prefix, 0, pub, id, err,
+	    sizeof(err)), 0);
+	nb = slurp("site.key", before, sizeof(before));
+	ck_assert_uint_eq(nb, 65);
+	ck_assert_int_eq(unlink(at("site.pub")), 0);
+	ck_assert_int_eq(mkdir(at("site.pub"), 0755), 0);
+	memset(pub, 0xaa, sizeof(pub));
+	ck_assert_int_ne(bn_keyfile_ticket_keygen(prefix, BN_KEYFILE_F_FORCE,
+	    pub, id, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, "site.pub"));
+	na = slurp("site.key", after, sizeof(after));
+	ck_assert_uint_eq(na, nb);
+	ck_assert_int_eq(memcmp(before, after, nb), 0);
+	ck_assert_uint_eq(mode_of("site.key"), 0600);
+	ck_assert_int_eq(count_files(), 3);	/* .key .pub/ .id */
+	/* Same for plain keygen. */
+	ck_assert_int_ne(bn_keyfile_keygen(prefix, BN_KEYFILE_F_FORCE, pub,
+	    err, sizeof(err)), 0);
+	na = slurp("site.key", after, sizeof(after));
+	ck_assert_uint_eq(na, nb);
+	ck_assert_int_eq(memcmp(before, after, nb), 0);
+	ck_assert_int_eq(count_files(), 3);
+	/* Once .pub can be replaced, --force replaces all three. */
+	ck_assert_int_eq(rmdir(at("site.pub")), 0);
+	ck_assert_int_eq(bn_keyfile_ticket_keygen(prefix, BN_KEYFILE_F_FORCE,
+	    pub, id, err, sizeof(err)), 0);
+	na = slurp("site.key", after, sizeof(after));
+	ck_assert_uint_eq(na, nb);
+	ck_assert_int_ne(memcmp(before, after, nb), 0);
+	ck_assert_int_eq(count_files(), 3);
+}
+END_TEST
+
+/* Without --force an existing .key is refused and nothing is written. */
+START_TEST(test_noforce_rollback)
+{
+	char prefix[PATH_MAX], err[BN_KEYFILE_ERRLEN];
+	uint8_t pub[BN_KEY_LEN];
+
+	snprintf(prefix, sizeof(prefix), "%s/site", dir);
+	put_file("site.key", "precious\n", 0600);
+	ck_assert_int_eq(bn_keyfile_keygen(prefix, 0, pub, err, sizeof(err)),
+	    BN_ERR_INVALID_ARG);
+	ck_assert_int_eq(count_files(), 1);
+	ck_assert_int_eq(access(at("site.pub"), F_OK), -1);
 }
 END_TEST
 
@@ -306,6 +397,8 @@ keyfile_suite(void)
 	tcase_add_test(tc, test_permissions);
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_ticket_keys);
+	tcase_add_test(tc, test_force_keeps_old_key);
+	tcase_add_test(tc, test_noforce_rollback);
 	suite_add_tcase(s, tc);
 	return s;
 }

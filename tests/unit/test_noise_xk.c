@@ -484,7 +484,7 @@ END_TEST
 START_TEST(test_init_args)
 {
 	struct bn_noise x;
-	uint8_t k[32] = { 1 }, p[32];
+	uint8_t k[32] = { 1 };
 	enum bn_noise_pattern pat;
 
 	/* XK initiator must know the responder's key; responder must not. */
@@ -515,7 +515,69 @@ START_TEST(test_init_args)
 	ck_assert_int_eq(bn_noise_pattern_from_name(
 	    "Noise_XKpsk3_25519_ChaChaPoly_SHA256", &pat), BN_ERR_INVALID_ARG);
 	ck_assert_ptr_null(bn_noise_protocol_name((enum bn_noise_pattern)15));
-	(void)p;
+}
+END_TEST
+
+/* The _pub variants: same bytes as computing s_pub; a wrong s_pub fails. */
+START_TEST(test_init_pub)
+{
+	json_t *j = tu_json_load("native_vectors.json");
+	struct bn_noise ini, res;
+	uint8_t cs[32], cp[32], ce[32], ss[32], sp[32], se[32], m[128];
+	uint8_t want[64], h[32], k1[32], k2[32], bad[32];
+	size_t n, pn;
+
+	tu_json_hex_n(j, "keys.client_static_priv", cs, 32);
+	tu_json_hex_n(j, "keys.client_static_pub", cp, 32);
+	tu_json_hex_n(j, "keys.client_ephemeral_priv", ce, 32);
+	tu_json_hex_n(j, "keys.server_static_priv", ss, 32);
+	tu_json_hex_n(j, "keys.server_static_pub", sp, 32);
+	tu_json_hex_n(j, "keys.server_ephemeral_priv", se, 32);
+	ck_assert_int_eq(bn_noise_xk_init_pub(&ini, BN_NOISE_INITIATOR, cs,
+	    cp, sp), 0);
+	ck_assert_int_eq(bn_noise_init_pub(&res, BN_NOISE_XK,
+	    BN_NOISE_RESPONDER, NULL, 0, ss, sp, NULL), 0);
+	ck_assert_int_eq(bn_noise_set_ephemeral(&ini, ce), 0);
+	ck_assert_int_eq(bn_noise_set_ephemeral(&res, se), 0);
+	ck_assert_int_eq(bn_noise_write(&ini, NULL, 0, m, sizeof(m), &n), 0);
+	ck_assert_int_eq(bn_noise_read(&res, m, n, NULL, 0, &pn), 0);
+	ck_assert_int_eq(bn_noise_write(&res, NULL, 0, m, sizeof(m), &n), 0);
+	ck_assert_int_eq(bn_noise_read(&ini, m, n, NULL, 0, &pn), 0);
+	ck_assert_int_eq(bn_noise_write(&ini, NULL, 0, m, sizeof(m), &n), 0);
+	tu_json_hex_n(j, "handshake.msg3.message", want, 64);
+	ck_assert_int_eq(memcmp(m, want, 64), 0);
+	ck_assert_int_eq(bn_noise_read(&res, m, n, NULL, 0, &pn), 0);
+	ck_assert_int_eq(bn_noise_split(&res, h, k1, k2), 0);
+	tu_json_hex_n(j, "handshake.h", want, 32);
+	ck_assert_int_eq(memcmp(h, want, 32), 0);
+	bn_noise_wipe(&ini);
+	bn_noise_wipe(&res);
+
+	/* A client that lies about its public key is refused at msg3. */
+	memcpy(bad, cp, 32);
+	bad[5] ^= 1;
+	ck_assert_int_eq(bn_noise_xk_init_pub(&ini, BN_NOISE_INITIATOR, cs,
+	    bad, sp), 0);
+	ck_assert_int_eq(bn_noise_xk_init_pub(&res, BN_NOISE_RESPONDER, ss,
+	    sp, NULL), 0);
+	ck_assert_int_eq(bn_noise_write(&ini, NULL, 0, m, sizeof(m), &n), 0);
+	ck_assert_int_eq(bn_noise_read(&res, m, n, NULL, 0, &pn), 0);
+	ck_assert_int_eq(bn_noise_write(&res, NULL, 0, m, sizeof(m), &n), 0);
+	ck_assert_int_eq(bn_noise_read(&ini, m, n, NULL, 0, &pn), 0);
+	ck_assert_int_eq(bn_noise_write(&ini, NULL, 0, m, sizeof(m), &n), 0);
+	ck_assert_int_eq(bn_noise_read(&res, m, n, NULL, 0, &pn),
+	    BN_ERR_HANDSHAKE);
+	assert_failed(&res);
+	bn_noise_wipe(&ini);
+
+	/* s_priv and s_pub come together; a failed init stays failed. */
+	ck_assert_int_eq(bn_noise_xk_init_pub(&ini, BN_NOISE_INITIATOR, cs,
+	    NULL, sp), BN_ERR_INVALID_ARG);
+	assert_failed(&ini);
+	ck_assert_int_eq(bn_noise_init_pub(&ini, BN_NOISE_NN,
+	    BN_NOISE_INITIATOR, NULL, 0, NULL, cp, NULL), BN_ERR_INVALID_ARG);
+	assert_failed(&ini);
+	json_decref(j);
 }
 END_TEST
 
@@ -534,6 +596,7 @@ noise_suite(void)
 	tcase_add_test(tc, test_xk_out_of_turn);
 	tcase_add_test(tc, test_xk_low_order);
 	tcase_add_test(tc, test_init_args);
+	tcase_add_test(tc, test_init_pub);
 	suite_add_tcase(s, tc);
 	return s;
 }

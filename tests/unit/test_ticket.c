@@ -437,6 +437,75 @@ START_TEST(test_truncation)
 }
 END_TEST
 
+/*
+ * X25519 ignores bit 255 and reduces u mod p, so a non-canonical cli_pub
+ * carries the same MAC as the canonical one; replay memory keys on the
+ * exact bytes, so both parse and verify must refuse the aliases.
+ */
+START_TEST(test_cli_pub_canonical)
+{
+	/* p + 9 = 2^255 - 10, which X25519 treats as u = 9. */
+	static const uint8_t p9_lo = 0xf6, p_lo = 0xed;
+	uint8_t *p, q[BN_TICKET_MADE_MAX], shared1[BN_KEY_LEN];
+	uint8_t shared2[BN_KEY_LEN];
+	struct bn_ticket t, t2;
+	struct bn_buf b;
+	size_t len;
+	uint64_t hour;
+
+	p = tu_json_hex(vec, "tickets.0.payload", &len);	/* accepted */
+	ck_assert_uint_le(len, sizeof(q));
+	ck_assert_int_eq(check_payload(p, len, &site, 1, verify_time, &hour),
+	    BN_OK);
+	/* The alias really is one: same shared secret, so the same MAC. */
+	memcpy(q, p, len);
+	q[BN_KEY_LEN] |= 0x80;
+	ck_assert_int_eq(bn_x25519(shared1, site.priv, p + 1), BN_OK);
+	ck_assert_int_eq(bn_x25519(shared2, site.priv, q + 1), BN_OK);
+	ck_assert_int_eq(memcmp(shared1, shared2, BN_KEY_LEN), 0);
+	/* Bit 255 set: malformed, buffer untouched, output cleared. */
+	bn_buf_view(&b, q, len);
+	memset(&t, 0xaa, sizeof(t));
+	ck_assert_int_eq(bn_ticket_parse(&b, &t), BN_ERR_TICKET_MALFORMED);
+	ck_assert_uint_eq(bn_buf_len(&b), len);
+	ck_assert_int_eq(t.version, 0);
+	ck_assert_int_eq(t.cli_pub[0], 0);
+	ck_assert_int_eq(check_payload(q, len, &site, 1, verify_time, &hour),
+	    BN_ERR_TICKET_MALFORMED);
+	/* verify() refuses it too, for a struct not made by parse(). */
+	bn_buf_view(&b, p, len);
+	ck_assert_int_eq(bn_ticket_parse(&b, &t2), BN_OK);
+	t2.cli_pub[BN_KEY_LEN - 1] ^= 0x80;
+	ck_assert_int_eq(bn_ticket_verify(&t2, &site, 1, verify_time, &hour),
+	    BN_ERR_TICKET_MALFORMED);
+	/* u + p for u = 9: 2^255 - 10. */
+	memset(q + 1, 0xff, BN_KEY_LEN);
+	q[1] = p9_lo;
+	q[BN_KEY_LEN] = 0x7f;
+	ck_assert_int_eq(check_payload(q, len, &site, 1, verify_time, &hour),
+	    BN_ERR_TICKET_MALFORMED);
+	/* p itself and 2^255 - 1 are not canonical either... */
+	q[1] = p_lo;
+	ck_assert_int_eq(check_payload(q, len, &site, 1, verify_time, &hour),
+	    BN_ERR_TICKET_MALFORMED);
+	q[1] = 0xff;
+	ck_assert_int_eq(check_payload(q, len, &site, 1, verify_time, &hour),
+	    BN_ERR_TICKET_MALFORMED);
+	/* ...but p - 1 is (it parses; as u = -1 it is low-order). */
+	q[1] = p_lo - 1;
+	bn_buf_view(&b, q, len);
+	ck_assert_int_eq(bn_ticket_parse(&b, &t), BN_OK);
+	/* Canonical with a low byte over 0xed: parses, fails on its MAC. */
+	q[1] = 0xff;
+	q[2] = 0xfe;
+	bn_buf_view(&b, q, len);
+	ck_assert_int_eq(bn_ticket_parse(&b, &t), BN_OK);
+	ck_assert_int_eq(bn_ticket_verify(&t, &site, 1, verify_time, &hour),
+	    BN_ERR_TICKET_MAC);
+	free(p);
+}
+END_TEST
+
 /* The maker's pad length is uniform over 24..64; every payload verifies. */
 START_TEST(test_make_random)
 {
@@ -606,6 +675,7 @@ ticket_suite(void)
 	tcase_add_test(tc, test_hour_window);
 	tcase_add_test(tc, test_key_rotation);
 	tcase_add_test(tc, test_truncation);
+	tcase_add_test(tc, test_cli_pub_canonical);
 	tcase_add_test(tc, test_make_random);
 	tcase_add_test(tc, test_carriers);
 	tcase_add_test(tc, test_carrier_limits);

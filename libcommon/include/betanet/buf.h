@@ -49,9 +49,13 @@ const uint8_t *bn_buf_ptr(const struct bn_buf *b);
 /* Room left for writing before max_size. */
 size_t	bn_buf_avail(const struct bn_buf *b);
 
-/* Drop everything (wiping it); the store is kept for reuse. */
+/* Drop everything (wiping the whole store); the store is kept for reuse. */
 void	bn_buf_reset(struct bn_buf *b);
-/* Skip len readable bytes / drop len bytes from the end. */
+/*
+ * Skip len readable bytes / drop len bytes from the end.  On a writable
+ * buffer dropped bytes are wiped: consume_end wipes the tail at once, and
+ * consume wipes the store once everything in it has been read.
+ */
 int	bn_buf_consume(struct bn_buf *b, size_t len);
 int	bn_buf_consume_end(struct bn_buf *b, size_t len);
 

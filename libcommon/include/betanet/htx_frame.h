@@ -52,7 +52,10 @@ struct bn_htx_dir {
 	uint64_t	 counter;	/* next counter to seal or open */
 };
 
-/* Install a key and NonceSalt, counter 0 (allocates the AEAD once). */
+/*
+ * Install a key and NonceSalt, counter 0 (allocates the AEAD once; the
+ * struct starts zeroed).  Seal/open on a dir with no key: BN_ERR_STATE.
+ */
 int	bn_htx_dir_set(struct bn_htx_dir *d, const uint8_t key[BN_KEY_LEN],
 	    const uint8_t nonce_salt[BN_AEAD_NONCE_LEN]);
 void	bn_htx_dir_clear(struct bn_htx_dir *d);
@@ -88,12 +91,19 @@ int	bn_htx_frame_peek(const struct bn_buf *in, size_t *need);
  * writable buffer) and consume it.  f->payload points into in's store,
  * valid until in is next modified.  skip: how many counters past the
  * current one to also try (0 native, 8 compat).  BN_ERR_AUTH when no
- * counter opens it (in is not consumed).
+ * counter opens it.  On any failure nothing is consumed and in's bytes
+ * are unchanged, so the frame may be retried under another key.  A
+ * bn_buf_view() is not writable: BN_ERR_INVALID_ARG.
  */
 int	bn_htx_frame_open(struct bn_htx_dir *d, struct bn_buf *in,
 	    unsigned skip, struct bn_htx_frame *f);
 
-/* Legacy 1.1 equivalents (StreamID present for STREAM and WINDOW_UPDATE). */
+/*
+ * Legacy 1.1 equivalents (StreamID present for STREAM and WINDOW_UPDATE).
+ * Peek needs Len, Type and the whole StreamID varint; an unknown Type is
+ * BN_ERR_MALFORMED (the header size is unknowable), Len < 16 is
+ * BN_ERR_FRAME_LEN, a StreamID over 32 bits BN_ERR_MALFORMED.
+ */
 int	bn_htx11_frame_seal(struct bn_htx_dir *d, uint8_t type,
 	    uint32_t stream_id, const uint8_t *pt, size_t ptlen,
 	    struct bn_buf *out);

@@ -93,11 +93,11 @@ typedef int (*bn_htx_exporter_fn)(void *arg, const uint8_t *context,
 struct bn_htx_config {
 	enum bn_htx_role role;
 	uint8_t		 static_priv[BN_KEY_LEN];
-	uint8_t		 server_pub[BN_KEY_LEN];  /* client: the upstream's key */
+	uint8_t		 server_pub[BN_KEY_LEN];  /* client: upstream's key */
 
 	int		 offer_native;	/* send features.native (default 1) */
-	int		 allow_compat;	/* accept a peer without it (default 0) */
-	int		 legacy11;	/* speak the 1.1 framing (§3b) instead */
+	int		 allow_compat;	/* accept a peer without (default 0) */
+	int		 legacy11;	/* the 1.1 framing (§3b) instead */
 	int		 has_template;	/* client: send "template" in caps */
 	uint8_t		 template_id[32];
 	bn_htx_exporter_fn exporter;	/* NULL: no outer TLS */
@@ -123,17 +123,17 @@ struct bn_htx_config {
 	uint32_t	 recv_window_stream;
 	size_t		 max_send_stream;	/* queued, unsent bytes */
 	size_t		 max_send_session;
-	size_t		 max_frame_data;	/* Data bytes per STREAM frame */
+	size_t		 max_frame_data;	/* Data bytes per frame */
 
 	uint64_t	 rekey_frames;		/* frames sent under one key */
-	uint64_t	 rekey_bytes;		/* payload bytes under one key */
+	uint64_t	 rekey_bytes;		/* payload bytes, one key */
 	uint64_t	 rekey_ms;		/* age of one key */
 
 	uint64_t	 handshake_timeout_ms;	/* 0: none */
 	uint64_t	 idle_timeout_ms;	/* 0: none */
 	uint64_t	 ping_interval_ms;	/* 0: no keepalive PING */
 	uint64_t	 ping_timeout_ms;	/* answer due (WIRE: 5 s) */
-	uint64_t	 close_drain_ms;	/* after our CLOSE (WIRE: 2 s) */
+	uint64_t	 close_drain_ms;	/* after our CLOSE (2 s) */
 };
 
 /* Defaults: server role, native only, see htx_session.c for values. */
@@ -190,7 +190,7 @@ struct bn_htx_stats {
 	uint64_t	 frames_in, frames_out;
 	uint64_t	 bytes_in, bytes_out;	/* wire bytes */
 	uint64_t	 key_updates_in, key_updates_out;
-	uint64_t	 skipped_nonces;	/* compat/legacy tolerance used */
+	uint64_t	 skipped_nonces;	/* compat tolerance used */
 	uint32_t	 streams;		/* live now */
 };
 

@@ -20,9 +20,23 @@
  *      on_request().  The handler answers with bn_ipc_conn_send(), now
  *      or later.  A malformed or oversized frame closes that one
  *      connection (logged at info: a client fault); the others go on.
- *      A client whose replies back up past BN_IPC_OUT_HIGH is not read
- *      until they drain below BN_IPC_OUT_LOW (watermark backpressure,
- *      as in libevent's le-proxy.c).
+ *      A client whose replies back up past BN_IPC_OUT_HIGH, or that has
+ *      max_outstanding requests not yet answered, is not read until
+ *      its output drains to BN_IPC_OUT_LOW and answers come (watermark
+ *      backpressure, as in libevent's le-proxy.c); a reply that would
+ *      take its queued output past BN_IPC_OUT_CAP closes it instead.
+ *      Every request is expected to get exactly one reply: each frame
+ *      sent on a connection answers one outstanding request.
+ *
+ *      Deadlines (struct bn_ipc_server_opts): a frame whose first byte
+ *      (or the previous frame) came frame_timeout_ms ago and is still
+ *      incomplete, output that makes no progress for write_timeout_ms,
+ *      and optionally a connection idle for idle_timeout_ms close the
+ *      connection (logged at info), so silent clients cannot hold the
+ *      max_clients slots.  A client may shutdown(SHUT_WR) after its
+ *      last request: reading stops, its outstanding requests are still
+ *      answered and the output drained (within write_timeout_ms), then
+ *      the connection closes.
  *
  *    - struct bn_ipc_client: connects, and on loss reconnects with
  *      capped exponential backoff and full jitter (backoff.h).  It never
@@ -57,6 +71,12 @@
 #define BN_IPC_OUT_HIGH		((size_t)4 << 20)
 /* ...and read again once it falls to this. */
 #define BN_IPC_OUT_LOW		((size_t)1 << 20)
+/*
+ * Hard cap on one client's queued output: bn_ipc_conn_send() that would
+ * pass it closes the connection and returns BN_ERR_LIMIT (the client is
+ * not reading; replies to requests read before the pause still come).
+ */
+#define BN_IPC_OUT_CAP		(2 * BN_IPC_OUT_HIGH)
 
 /*
  * Append the frame for payload[0..len) to out.  BN_ERR_TOO_LARGE when
@@ -91,27 +111,57 @@ struct bn_ipc_server_cb {
 	void	*arg;
 };
 
+/* Server tuning; 0 in any field means its default. */
+struct bn_ipc_server_opts {
+	/* An incomplete frame may take this long (0: 30000). */
+	uint32_t	frame_timeout_ms;
+	/*
+	 * Close a connection with no partial frame, nothing queued and
+	 * nothing outstanding after this long (0: never; our clients keep
+	 * one long-lived connection, and closing it races a new request).
+	 */
+	uint32_t	idle_timeout_ms;
+	/*
+	 * Queued output that makes no progress, and a half-closed client's
+	 * wait for its replies, may take this long (0: 60000).
+	 */
+	uint32_t	write_timeout_ms;
+	/* Unanswered requests before reading pauses (0: 1024). */
+	size_t		max_outstanding;
+};
+
 /*
  * Listen on path.  An existing socket there is removed only when nobody
  * answers on it (a stale one from a crashed run); a live socket or any
- * other kind of file is an error.  The socket gets mode (e.g. 0660)
- * before listen(), so nobody connects under a looser mode.  At most
- * max_clients connections are open at once; more are accepted and
- * closed at once (and logged).  NULL on failure, with the reason logged.
+ * other kind of file is an error.  The socket is created with mode
+ * (e.g. 0660; through the umask, no chmod by path), so nobody connects
+ * under a looser mode.  At most max_clients connections are open at
+ * once; more are accepted and closed at once (and logged).  NULL on
+ * failure, with the reason logged.  bn_ipc_server_new() uses the default
+ * options.
  */
 struct bn_ipc_server *bn_ipc_server_new(struct event_base *base,
 	    const char *path, mode_t mode, size_t max_clients,
+	    const struct bn_ipc_server_cb *cb);
+struct bn_ipc_server *bn_ipc_server_new_with(struct event_base *base,
+	    const char *path, mode_t mode, size_t max_clients,
+	    const struct bn_ipc_server_opts *opts,
 	    const struct bn_ipc_server_cb *cb);
 /* Close every connection, stop listening, unlink the socket we made. */
 void	bn_ipc_server_free(struct bn_ipc_server *s);
 size_t	bn_ipc_server_nclients(const struct bn_ipc_server *s);
 
 /*
- * Queue one frame to the client.  BN_ERR_CLOSED when the connection has
- * closed (the reply is dropped), BN_ERR_TOO_LARGE over the frame cap.
+ * Queue one frame to the client; it answers one outstanding request.
+ * BN_ERR_CLOSED when the connection has closed (the reply is dropped),
+ * BN_ERR_TOO_LARGE over the frame cap, BN_ERR_LIMIT when it would take
+ * the queued output past BN_IPC_OUT_CAP (the connection is then closed).
  */
 int	bn_ipc_conn_send(struct bn_ipc_conn *c, const uint8_t *payload,
 	    size_t len);
+/* Bytes queued to the client, and requests it has not had answers to. */
+size_t	bn_ipc_conn_queued(const struct bn_ipc_conn *c);
+size_t	bn_ipc_conn_outstanding(const struct bn_ipc_conn *c);
 /* Close now; queued output is dropped.  Safe inside on_request(). */
 void	bn_ipc_conn_close(struct bn_ipc_conn *c);
 int	bn_ipc_conn_is_open(const struct bn_ipc_conn *c);

@@ -61,6 +61,14 @@ int	bn_keyfile_load_hex(const char *path, uint8_t *out, size_t len,
  * `betanet keygen`: a fresh X25519 pair in PREFIX.key and PREFIX.pub.
  * Without BN_KEYFILE_F_FORCE, refuses (BN_ERR_INVALID_ARG) when either
  * file exists.  pub (may be NULL) receives the public key.
+ *
+ * Every file is written to a temp file first and only then put in place,
+ * PREFIX.key last: if anything fails before that, the old files are left
+ * untouched (with FORCE the old private key is never lost) and no temp
+ * file is left behind.  With FORCE, a failure while putting files in
+ * place can leave a new .pub (and .id) beside the old .key; run it again.
+ * A crash (not a failure) part way can leave stray PREFIX.*.tmp<hex>
+ * files, mode as their target; they are never read and may be deleted.
  */
 int	bn_keyfile_keygen(const char *prefix, int flags,
 	    uint8_t pub[BN_KEY_LEN], char *errbuf, size_t errlen);
@@ -77,7 +85,10 @@ int	bn_keyfile_ticket_keygen(const char *prefix, int flags,
 int	bn_keyfile_load_ticket_key(const char *prefix,
 	    struct bn_ticket_site_key *k, char *errbuf, size_t errlen);
 
-/* What a client needs: PREFIX.pub and PREFIX.id. */
+/*
+ * What a client needs: PREFIX.pub and PREFIX.id.  On any failure both
+ * pub and key_id are all zero.
+ */
 int	bn_keyfile_load_ticket_pub(const char *prefix,
 	    uint8_t pub[BN_KEY_LEN], uint8_t key_id[BN_TICKET_KEY_ID_LEN],
 	    char *errbuf, size_t errlen);

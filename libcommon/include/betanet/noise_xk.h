@@ -90,7 +90,9 @@ int	bn_noise_set_ephemeral(struct bn_noise *x,
 /*
  * Write our next handshake message (with payload) into out[0..outcap);
  * *outlen gets its size.  Read the peer's next message and put its
- * payload in payload[0..cap).
+ * payload in payload[0..cap).  Payload and message must not overlap.
+ * Every failure, a too-small out or payload buffer included, is
+ * BN_ERR_HANDSHAKE and final.
  */
 int	bn_noise_write(struct bn_noise *x, const uint8_t *payload,
 	    size_t plen, uint8_t *out, size_t outcap, size_t *outlen);

@@ -111,6 +111,14 @@ int	bn_ticket_make_with(struct bn_buf *out,
  * than BN_TICKET_MAX_LEN bytes: BN_ERR_TICKET_MALFORMED; a version byte
  * other than 1: BN_ERR_TICKET_VERSION.  Consumes the payload on success;
  * leaves `in` untouched and *t cleared on failure.
+ *
+ * cli_pub must be a canonical X25519 u-coordinate (RFC 7748): bit 255
+ * clear and u < 2^255 - 19, else BN_ERR_TICKET_MALFORMED.  X25519 masks
+ * bit 255 and reduces mod p, so a non-canonical alias would carry the
+ * same MAC; refusing it here means a parsed ticket's cli_pub is canonical
+ * by construction, and replay memory (ticketd) may key on the exact 32
+ * cli_pub bytes (with the hour).  Every key bn_ticket_make() writes is
+ * canonical.
  */
 int	bn_ticket_parse(struct bn_buf *in, struct bn_ticket *t);
 
@@ -118,7 +126,8 @@ int	bn_ticket_parse(struct bn_buf *in, struct bn_ticket *t);
  * Check a parsed ticket against the active site keys at unix time `now`.
  * Returns BN_OK and the hour that matched in *hour (may be NULL), or:
  *   BN_ERR_TICKET_KEY      key_id is none of keys[0..nkeys);
- *   BN_ERR_TICKET_MALFORMED cli_pub is a low-order point (X25519 gives 0);
+ *   BN_ERR_TICKET_MALFORMED cli_pub is a low-order point (X25519 gives 0)
+ *                          or not canonical (see bn_ticket_parse());
  *   BN_ERR_TICKET_EXPIRED  no hour in now-1..now+1 matched, but an hour
  *                          within BN_TICKET_EXPIRED_HOURS of now did (a
  *                          client clock off by hours, or an old ticket);

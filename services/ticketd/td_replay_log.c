@@ -1,0 +1,534 @@
+/*
+ * td_replay_log: the embedded replay / spent store: a bounded in-memory
+ * hash table and an fsynced append-only log (see td_replay.h).
+ *
+ * File: a 16-byte header "BNTDLOG1" + 8 zero bytes, then 48-byte
+ * records: u8 1, u8[3] 0, u32 expiry (unix seconds, big-endian), key(40).
+ * kill -9 can only cut the last record short; such a tail belongs to an
+ * insert that was never answered "new" (answers wait for fdatasync), so
+ * it is cut off at load.  Any other damage stops the load: better no
+ * ticketd than one that forgot what it admitted.
+ *
+ * Table: open addressing with linear probing.  Expired entries stay as
+ * reusable slots until a sweep, which empties them and re-places the
+ * entries after each hole.  The index is SHA-256 over a per-process
+ * random seed and the key: anyone holding the site's public key can make
+ * valid tickets with chosen cli_pub, so an unkeyed index could be ground
+ * into one long probe chain.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "betanet/buf.h"
+#include "betanet/crypto.h"
+#include "betanet/err.h"
+#include "betanet/log.h"
+#include "td_replay.h"
+
+#define LOG_MAGIC	"BNTDLOG1"
+#define LOG_HDR_LEN	16
+#define REC_LEN		48
+#define REC_VERSION	1
+
+struct slot {
+	uint8_t		key[TD_REPLAY_KEY_LEN];
+	uint32_t	expiry;		/* 0: empty */
+	uint32_t	pad;
+};
+
+struct waiter {
+	td_replay_done_fn	 done;
+	void			*arg;
+};
+
+struct rlog {
+	struct event_base	*base;
+	struct event		*commit_ev;
+	struct event		*compact_ev;
+	char			 path[512];
+	char			 tmp[520];
+	char			 dir[512];
+	int			 fd;
+	struct slot		*t;
+	size_t			 nslots;	/* power of two */
+	size_t			 used;		/* slots holding a key */
+	size_t			 max;
+	uint8_t			 seed[16];
+	uint8_t			*wbuf;		/* records not yet written */
+	size_t			 wlen, wcap;
+	struct waiter		*w;
+	size_t			 nw, wcapn;
+	uint64_t		 file_records;
+	struct td_replay_stats	 st;
+};
+
+static size_t
+home_of(const struct rlog *l, const uint8_t *key)
+{
+	struct bn_iov iov[2];
+	uint8_t h[BN_HASH_LEN];
+
+	iov[0] = (struct bn_iov){ l->seed, sizeof(l->seed) };
+	iov[1] = (struct bn_iov){ key, TD_REPLAY_KEY_LEN };
+	if (bn_sha256v(h, iov, 2) != BN_OK)
+		return 0;
+	return (size_t)bn_load_u64(h) & (l->nslots - 1);
+}
+
+/*
+ * Find key.  Returns its slot if held (live or expired) or else the
+ * first empty slot; *reuse gets the first expired slot passed on the
+ * way (or SIZE_MAX).
+ */
+static size_t
+probe(const struct rlog *l, const uint8_t *key, uint64_t now, size_t *reuse)
+{
+	size_t i = home_of(l, key), mask = l->nslots - 1;
+	const struct slot *s;
+
+	*reuse = SIZE_MAX;
+	for (;; i = (i + 1) & mask) {
+		s = &l->t[i];
+		if (s->expiry == 0)
+			return i;
+		if (memcmp(s->key, key, TD_REPLAY_KEY_LEN) == 0)
+			return i;
+		if (s->expiry <= now && *reuse == SIZE_MAX)
+			*reuse = i;
+	}
+}
+
+/* Place an entry known to be absent (used by sweep and load). */
+static void
+place(struct rlog *l, const uint8_t *key, uint32_t expiry)
+{
+	size_t i = home_of(l, key), mask = l->nslots - 1;
+
+	while (l->t[i].expiry != 0)
+		i = (i + 1) & mask;
+	memcpy(l->t[i].key, key, TD_REPLAY_KEY_LEN);
+	l->t[i].expiry = expiry;
+}
+
+static void
+sweep(struct rlog *l, uint64_t now)
+{
+	size_t i, start = SIZE_MAX, n, mask = l->nslots - 1;
+	struct slot tmp;
+
+	for (i = 0; i < l->nslots; i++)
+		if (l->t[i].expiry != 0 && l->t[i].expiry <= now) {
+			memset(&l->t[i], 0, sizeof(l->t[i]));
+			l->used--;
+		}
+	for (i = 0; i < l->nslots && start == SIZE_MAX; i++)
+		if (l->t[i].expiry == 0)
+			start = i;
+	/* Re-place every entry once, starting after a hole (wrap-safe). */
+	for (n = 0, i = (start + 1) & mask; n < l->nslots;
+	    n++, i = (i + 1) & mask) {
+		if (l->t[i].expiry == 0)
+			continue;
+		tmp = l->t[i];
+		memset(&l->t[i], 0, sizeof(l->t[i]));
+		place(l, tmp.key, tmp.expiry);
+	}
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+sync_dir(const char *dir)
+{
+	int fd, r = 0;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) < 0)
+		return -1;
+	if (fsync(fd) != 0)
+		r = -1;
+	close(fd);
+	return r;
+}
+
+static void
+encode_rec(uint8_t rec[REC_LEN], const uint8_t *key, uint32_t expiry)
+{
+	memset(rec, 0, REC_LEN);
+	rec[0] = REC_VERSION;
+	bn_store_u32(rec + 4, expiry);
+	memcpy(rec + 8, key, TD_REPLAY_KEY_LEN);
+}
+
+/* Group commit: one write and one fdatasync for everything pending. */
+static void
+commit(struct rlog *l)
+{
+	struct waiter *w = l->w;
+	size_t nw = l->nw, i;
+	int res = TD_REPLAY_NEW;
+
+	if (nw == 0 && l->wlen == 0)
+		return;
+	if (l->wlen > 0) {
+		if (write_all(l->fd, l->wbuf, l->wlen) != 0 ||
+		    fdatasync(l->fd) != 0) {
+			bn_log_event(BN_LOG_ERROR, "replay_commit_fail",
+			    "errno=%d records=%zu", errno, l->wlen / REC_LEN);
+			res = TD_REPLAY_FAIL;
+		} else {
+			l->file_records += l->wlen / REC_LEN;
+			l->st.records += l->wlen / REC_LEN;
+			l->st.commits++;
+		}
+	}
+	l->wlen = 0;
+	/* Callbacks may insert again: hand them a fresh list. */
+	l->w = NULL;
+	l->nw = l->wcapn = 0;
+	for (i = 0; i < nw; i++)
+		w[i].done(res, w[i].arg);
+	free(w);
+}
+
+static void
+commit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	commit(arg);
+}
+
+static int
+rewrite(struct rlog *l)
+{
+	uint8_t hdr[LOG_HDR_LEN], *buf = NULL;
+	size_t i, n = 0, cap = 1024 * REC_LEN, len = 0;
+	int fd = -1, r = BN_ERR_SYSTEM;
+
+	memset(hdr, 0, sizeof(hdr));
+	memcpy(hdr, LOG_MAGIC, 8);
+	if ((buf = malloc(cap)) == NULL)
+		return BN_ERR_ALLOC;
+	if ((fd = open(l->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) < 0 || write_all(fd, hdr, sizeof(hdr)) != 0)
+		goto out;
+	for (i = 0; i < l->nslots; i++) {
+		if (l->t[i].expiry == 0)
+			continue;
+		encode_rec(buf + len, l->t[i].key, l->t[i].expiry);
+		len += REC_LEN;
+		n++;
+		if (len == cap) {
+			if (write_all(fd, buf, len) != 0)
+				goto out;
+			len = 0;
+		}
+	}
+	if (write_all(fd, buf, len) != 0 || fsync(fd) != 0 ||
+	    close(fd) != 0) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (rename(l->tmp, l->path) != 0 || sync_dir(l->dir) != 0)
+		goto out;
+	if (l->fd >= 0)
+		close(l->fd);
+	if ((l->fd = open(l->path, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0)
+		goto out;
+	l->file_records = n;
+	l->st.compactions++;
+	r = BN_OK;
+ out:
+	if (r != BN_OK)
+		bn_log_event(BN_LOG_ERROR, "replay_compact_fail", "errno=%d",
+		    errno);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return r;
+}
+
+static int
+log_compact(void *impl, uint64_t now)
+{
+	struct rlog *l = impl;
+
+	commit(l);
+	sweep(l, now);
+	return rewrite(l);
+}
+
+static void
+compact_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rlog *l = arg;
+	uint64_t now = (uint64_t)time(NULL);
+
+	commit(l);
+	sweep(l, now);
+	/* Rewrite once the file holds about twice what is live. */
+	if (l->file_records > 2 * l->used + 1024)
+		(void)rewrite(l);
+}
+
+static int
+log_insert(void *impl, const uint8_t *key, uint64_t expiry, uint64_t now,
+    td_replay_done_fn done, void *arg)
+{
+	struct rlog *l = impl;
+	struct slot *s;
+	struct waiter *nw;
+	size_t i, reuse;
+
+	i = probe(l, key, now, &reuse);
+	s = &l->t[i];
+	if (s->expiry > now)
+		return TD_REPLAY_SEEN;
+	if (s->expiry == 0 && reuse != SIZE_MAX)
+		s = &l->t[reuse];
+	if (s->expiry == 0 && l->used >= l->max) {
+		sweep(l, now);
+		i = probe(l, key, now, &reuse);
+		s = &l->t[reuse != SIZE_MAX ? reuse : i];
+		if (s->expiry == 0 && l->used >= l->max) {
+			bn_log_event(BN_LOG_ERROR, "replay_full", "max=%zu",
+			    l->max);
+			return TD_REPLAY_FAIL;
+		}
+	}
+	if (expiry > UINT32_MAX || expiry <= now)
+		return TD_REPLAY_FAIL;
+	if (l->wcap - l->wlen < REC_LEN) {
+		size_t cap = l->wcap ? l->wcap * 2 : 64 * REC_LEN;
+		uint8_t *p = realloc(l->wbuf, cap);
+
+		if (p == NULL)
+			return TD_REPLAY_FAIL;
+		l->wbuf = p;
+		l->wcap = cap;
+	}
+	if (l->nw == l->wcapn) {
+		size_t cap = l->wcapn ? l->wcapn * 2 : 64;
+
+		if ((nw = realloc(l->w, cap * sizeof(*nw))) == NULL)
+			return TD_REPLAY_FAIL;
+		l->w = nw;
+		l->wcapn = cap;
+	}
+	if (s->expiry == 0)
+		l->used++;
+	memcpy(s->key, key, TD_REPLAY_KEY_LEN);
+	s->expiry = (uint32_t)expiry;
+	encode_rec(l->wbuf + l->wlen, key, (uint32_t)expiry);
+	l->wlen += REC_LEN;
+	l->w[l->nw++] = (struct waiter){ done, arg };
+	if (l->nw == 1)
+		event_active(l->commit_ev, EV_TIMEOUT, 0);
+	return TD_REPLAY_PENDING;
+}
+
+static int
+log_seen(void *impl, const uint8_t *key, uint64_t now)
+{
+	struct rlog *l = impl;
+	size_t reuse;
+
+	return l->t[probe(l, key, now, &reuse)].expiry > now;
+}
+
+static void
+log_stats(const void *impl, struct td_replay_stats *st)
+{
+	const struct rlog *l = impl;
+
+	*st = l->st;
+	st->entries = l->used;
+	st->capacity = l->max;
+}
+
+static size_t
+log_pending(const void *impl)
+{
+	return ((const struct rlog *)impl)->nw;
+}
+
+static void
+log_free(void *impl)
+{
+	struct rlog *l = impl;
+
+	if (l == NULL)
+		return;
+	commit(l);
+	if (l->commit_ev != NULL)
+		event_free(l->commit_ev);
+	if (l->compact_ev != NULL)
+		event_free(l->compact_ev);
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l->t);
+	free(l->wbuf);
+	free(l->w);
+	free(l);
+}
+
+static const struct td_replay_ops log_ops = {
+	.name = "log",
+	.insert = log_insert,
+	.seen = log_seen,
+	.stats = log_stats,
+	.pending = log_pending,
+	.compact = log_compact,
+	.free = log_free,
+};
+
+/* Read the existing log into the table; cut a torn tail. */
+static int
+load(struct rlog *l, uint64_t now, char *errbuf, size_t errlen)
+{
+	uint8_t hdr[LOG_HDR_LEN], rec[REC_LEN];
+	size_t i, reuse;
+	struct stat st;
+	ssize_t n;
+	off_t off;
+	int fd, r = BN_ERR_SYSTEM;
+	uint32_t exp;
+
+	if ((fd = open(l->path, O_RDWR | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return BN_OK;
+		snprintf(errbuf, errlen, "%s: cannot open (errno %d)",
+		    l->path, errno);
+		return BN_ERR_SYSTEM;
+	}
+	if (fstat(fd, &st) != 0)
+		goto out;
+	if (st.st_size < LOG_HDR_LEN) {
+		r = BN_OK;	/* crashed while creating: nothing admitted */
+		goto out;
+	}
+	if (read(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) ||
+	    memcmp(hdr, LOG_MAGIC, 8) != 0) {
+		snprintf(errbuf, errlen, "%s: not a ticketd log", l->path);
+		r = BN_ERR_MALFORMED;
+		goto out;
+	}
+	for (off = LOG_HDR_LEN;; off += REC_LEN) {
+		if ((n = read(fd, rec, REC_LEN)) < 0)
+			goto out;
+		if (n < REC_LEN)
+			break;
+		if (rec[0] != REC_VERSION || rec[1] | rec[2] | rec[3]) {
+			snprintf(errbuf, errlen, "%s: damaged record at "
+			    "offset %lld", l->path, (long long)off);
+			r = BN_ERR_MALFORMED;
+			goto out;
+		}
+		if ((exp = bn_load_u32(rec + 4)) <= now)
+			continue;
+		i = probe(l, rec + 8, now, &reuse);
+		if (l->t[i].expiry == 0) {
+			if (reuse != SIZE_MAX)
+				i = reuse;
+			else if (l->used >= l->max) {
+				snprintf(errbuf, errlen, "%s: holds more live "
+				    "entries than the %zu allowed", l->path,
+				    l->max);
+				r = BN_ERR_LIMIT;
+				goto out;
+			} else
+				l->used++;
+			memcpy(l->t[i].key, rec + 8, TD_REPLAY_KEY_LEN);
+		}
+		if (exp > l->t[i].expiry)
+			l->t[i].expiry = exp;
+	}
+	if (n > 0) {
+		bn_log_event(BN_LOG_WARN, "replay_torn_tail", "bytes=%zd", n);
+		if (ftruncate(fd, off) != 0)
+			goto out;
+	}
+	r = BN_OK;
+ out:
+	if (r == BN_ERR_SYSTEM)
+		snprintf(errbuf, errlen, "%s: read failed (errno %d)",
+		    l->path, errno);
+	close(fd);
+	return r;
+}
+
+struct td_replay *
+td_replay_log_new(struct event_base *base, const char *path,
+    size_t max_entries, uint64_t compact_ms, char *errbuf, size_t errlen)
+{
+	struct rlog *l;
+	struct timeval tv;
+	char *slash;
+
+	if (max_entries == 0 || max_entries > ((size_t)1 << 26)) {
+		snprintf(errbuf, errlen, "replay: bad max_entries");
+		return NULL;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		goto nomem;
+	l->fd = -1;
+	l->base = base;
+	l->max = max_entries;
+	for (l->nslots = 16; l->nslots < 2 * max_entries; l->nslots <<= 1)
+		;
+	if (snprintf(l->path, sizeof(l->path), "%s", path) >=
+	    (int)sizeof(l->path)) {
+		snprintf(errbuf, errlen, "%s: path too long", path);
+		goto fail;
+	}
+	snprintf(l->tmp, sizeof(l->tmp), "%s.tmp", l->path);
+	snprintf(l->dir, sizeof(l->dir), "%s", l->path);
+	if ((slash = strrchr(l->dir, '/')) != NULL)
+		*slash = '\0';
+	else
+		snprintf(l->dir, sizeof(l->dir), ".");
+	if ((l->t = calloc(l->nslots, sizeof(*l->t))) == NULL ||
+	    bn_random(l->seed, sizeof(l->seed)) != BN_OK ||
+	    (l->commit_ev = event_new(base, -1, 0, commit_cb, l)) == NULL ||
+	    (l->compact_ev = event_new(base, -1, EV_PERSIST, compact_cb,
+	    l)) == NULL)
+		goto nomem;
+	if (load(l, (uint64_t)time(NULL), errbuf, errlen) != BN_OK)
+		goto fail;
+	if (rewrite(l) != BN_OK) {
+		snprintf(errbuf, errlen, "%s: cannot write (errno %d)",
+		    l->path, errno);
+		goto fail;
+	}
+	tv.tv_sec = (time_t)(compact_ms / 1000);
+	tv.tv_usec = (suseconds_t)(compact_ms % 1000) * 1000;
+	event_add(l->compact_ev, &tv);
+	return td_replay_wrap(&log_ops, l);
+ nomem:
+	snprintf(errbuf, errlen, "replay: out of memory");
+ fail:
+	log_free(l);
+	return NULL;
+}

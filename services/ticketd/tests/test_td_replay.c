@@ -1,0 +1,342 @@
+/*
+ * Unit tests for td_replay_log: insert-if-absent, group commit, restart,
+ * torn tails, damage, expiry, the max-entries bound, compaction; and
+ * td_ticket_expiry().
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "betanet/err.h"
+#include "td_replay.h"
+#include "td_server.h"
+#include "testutil.h"
+
+struct fx {
+	char			 dir[64];
+	char			 path[128];
+	struct event_base	*base;
+	int			 results[256];
+	int			 ndone;
+};
+
+static struct fx F;
+
+static void
+setup(void)
+{
+	memset(&F, 0, sizeof(F));
+	snprintf(F.dir, sizeof(F.dir), "/tmp/td_replay_XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(F.dir));
+	snprintf(F.path, sizeof(F.path), "%s/replay.log", F.dir);
+	ck_assert_ptr_nonnull(F.base = event_base_new());
+}
+
+static void
+teardown(void)
+{
+	char p[160];
+
+	snprintf(p, sizeof(p), "%s.tmp", F.path);
+	unlink(p);
+	unlink(F.path);
+	rmdir(F.dir);
+	event_base_free(F.base);
+}
+
+static void
+done_cb(int res, void *arg)
+{
+	int *slot = arg;
+
+	*slot = res;
+	F.ndone++;
+}
+
+static void
+run_loop(void)
+{
+	event_base_loop(F.base, EVLOOP_NONBLOCK);
+}
+
+static struct td_replay *
+open_log(size_t max)
+{
+	char err[256];
+	struct td_replay *r = td_replay_log_new(F.base, F.path, max, 60000,
+	    err, sizeof(err));
+
+	if (r == NULL)
+		fprintf(stderr, "open: %s\n", err);
+	return r;
+}
+
+static void
+key_of(uint8_t k[TD_REPLAY_KEY_LEN], unsigned i)
+{
+	memset(k, 0, TD_REPLAY_KEY_LEN);
+	k[0] = (uint8_t)(i >> 8);
+	k[1] = (uint8_t)i;
+	k[39] = 0xaa;
+}
+
+static off_t
+fsize(void)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(F.path, &st), 0);
+	return st.st_size;
+}
+
+START_TEST(insert_then_seen)
+{
+	struct td_replay *r = open_log(100);
+	uint8_t k[TD_REPLAY_KEY_LEN];
+	uint64_t now = 1000000;
+
+	ck_assert_ptr_nonnull(r);
+	key_of(k, 1);
+	ck_assert_int_eq(td_replay_seen(r, k, now), 0);
+	ck_assert_int_eq(td_replay_insert(r, k, now + 10, now, done_cb,
+	    &F.results[0]), TD_REPLAY_PENDING);
+	/* Not answered before the commit runs. */
+	ck_assert_int_eq(F.ndone, 0);
+	ck_assert_int_eq(td_replay_pending(r), 1);
+	/* Held in memory at once: a racing duplicate is already SEEN. */
+	ck_assert_int_eq(td_replay_insert(r, k, now + 10, now, done_cb,
+	    &F.results[1]), TD_REPLAY_SEEN);
+	run_loop();
+	ck_assert_int_eq(F.ndone, 1);
+	ck_assert_int_eq(F.results[0], TD_REPLAY_NEW);
+	ck_assert_int_eq(td_replay_seen(r, k, now), 1);
+	ck_assert_str_eq(td_replay_backend(r), "log");
+	td_replay_free(r);
+}
+END_TEST
+
+START_TEST(group_commit)
+{
+	struct td_replay *r = open_log(1000);
+	struct td_replay_stats st;
+	uint8_t k[TD_REPLAY_KEY_LEN];
+	unsigned i;
+
+	ck_assert_ptr_nonnull(r);
+	for (i = 0; i < 200; i++) {
+		key_of(k, i);
+		ck_assert_int_eq(td_replay_insert(r, k, 2000, 1000, done_cb,
+		    &F.results[i % 256]), TD_REPLAY_PENDING);
+	}
+	run_loop();
+	ck_assert_int_eq(F.ndone, 200);
+	td_replay_get_stats(r, &st);
+	ck_assert_uint_eq(st.commits, 1);
+	ck_assert_uint_eq(st.records, 200);
+	ck_assert_uint_eq(st.entries, 200);
+	ck_assert_uint_eq(st.capacity, 1000);
+	td_replay_free(r);
+}
+END_TEST
+
+START_TEST(survives_restart)
+{
+	struct td_replay *r = open_log(100);
+	uint8_t k[TD_REPLAY_KEY_LEN];
+	uint64_t now = (uint64_t)time(NULL);
+
+	key_of(k, 7);
+	ck_assert_int_eq(td_replay_insert(r, k, now + 100, now, done_cb,
+	    &F.results[0]), TD_REPLAY_PENDING);
+	run_loop();
+	/* Simulate kill -9: no free, just reopen a second instance. */
+	{
+		struct td_replay *r2 = open_log(100);
+
+		ck_assert_ptr_nonnull(r2);
+		ck_assert_int_eq(td_replay_seen(r2, k, now), 1);
+		ck_assert_int_eq(td_replay_insert(r2, k, now + 100, now,
+		    done_cb, &F.results[1]), TD_REPLAY_SEEN);
+		td_replay_free(r2);
+	}
+	td_replay_free(r);
+}
+END_TEST
+
+START_TEST(torn_tail_cut)
+{
+	struct td_replay *r = open_log(100);
+	uint8_t k[TD_REPLAY_KEY_LEN], junk[20];
+	uint64_t now = (uint64_t)time(NULL);
+	off_t size;
+	int fd;
+
+	key_of(k, 3);
+	ck_assert_int_eq(td_replay_insert(r, k, now + 100, now, done_cb,
+	    &F.results[0]), TD_REPLAY_PENDING);
+	run_loop();
+	td_replay_free(r);
+	size = fsize();
+	ck_assert_int_eq(size, 16 + 48);
+	memset(junk, 1, sizeof(junk));	/* a record cut short */
+	ck_assert_int_ge(fd = open(F.path, O_WRONLY | O_APPEND), 0);
+	ck_assert_int_eq(write(fd, junk, sizeof(junk)), sizeof(junk));
+	close(fd);
+	ck_assert_ptr_nonnull(r = open_log(100));
+	ck_assert_int_eq(td_replay_seen(r, k, now), 1);
+	ck_assert_int_eq(fsize(), size);
+	td_replay_free(r);
+}
+END_TEST
+
+START_TEST(damage_refused)
+{
+	struct td_replay *r = open_log(100);
+	uint8_t k[TD_REPLAY_KEY_LEN], bad = 9;
+	uint64_t now = (uint64_t)time(NULL);
+	char err[256];
+	int fd;
+
+	key_of(k, 3);
+	ck_assert_int_eq(td_replay_insert(r, k, now + 100, now, done_cb,
+	    &F.results[0]), TD_REPLAY_PENDING);
+	run_loop();
+	td_replay_free(r);
+	ck_assert_int_ge(fd = open(F.path, O_WRONLY), 0);
+	ck_assert_int_eq(pwrite(fd, &bad, 1, 16), 1);	/* version byte */
+	close(fd);
+	ck_assert_ptr_null(td_replay_log_new(F.base, F.path, 100, 60000, err,
+	    sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "damaged record"));
+	/* Not a log at all. */
+	ck_assert_int_ge(fd = open(F.path, O_WRONLY | O_TRUNC), 0);
+	ck_assert_int_eq(write(fd, "hello world, not a log", 22), 22);
+	close(fd);
+	ck_assert_ptr_null(td_replay_log_new(F.base, F.path, 100, 60000, err,
+	    sizeof(err)));
+}
+END_TEST
+
+START_TEST(expiry_and_bound)
+{
+	struct td_replay *r = open_log(16);
+	struct td_replay_stats st;
+	uint8_t k[TD_REPLAY_KEY_LEN];
+	uint64_t now = 5000;
+	unsigned i;
+
+	for (i = 0; i < 16; i++) {
+		key_of(k, i);
+		ck_assert_int_eq(td_replay_insert(r, k, now + 10, now, done_cb,
+		    &F.results[i]), TD_REPLAY_PENDING);
+	}
+	run_loop();
+	/* Full: fail closed rather than grow. */
+	key_of(k, 100);
+	ck_assert_int_eq(td_replay_insert(r, k, now + 10, now, done_cb,
+	    &F.results[100]), TD_REPLAY_FAIL);
+	/* Once the old ones expire there is room again... */
+	ck_assert_int_eq(td_replay_insert(r, k, now + 30, now + 10, done_cb,
+	    &F.results[100]), TD_REPLAY_PENDING);
+	/* ...and an expired key may be admitted again. */
+	key_of(k, 0);
+	ck_assert_int_eq(td_replay_seen(r, k, now + 10), 0);
+	ck_assert_int_eq(td_replay_insert(r, k, now + 30, now + 10, done_cb,
+	    &F.results[101]), TD_REPLAY_PENDING);
+	run_loop();
+	ck_assert_int_eq(F.results[100], TD_REPLAY_NEW);
+	/* The sweep freed what expired: room for 14 more, not 15. */
+	for (i = 2; i < 16; i++) {
+		key_of(k, 200 + i);
+		ck_assert_int_eq(td_replay_insert(r, k, now + 30, now + 10,
+		    done_cb, &F.results[i]), TD_REPLAY_PENDING);
+	}
+	run_loop();
+	td_replay_get_stats(r, &st);
+	ck_assert_uint_eq(st.entries, 16);
+	key_of(k, 300);
+	ck_assert_int_eq(td_replay_insert(r, k, now + 30, now + 10, done_cb,
+	    &F.results[0]), TD_REPLAY_FAIL);
+	/* Bad expiries are refused. */
+	key_of(k, 999);
+	ck_assert_int_eq(td_replay_insert(r, k, now + 10, now + 10, done_cb,
+	    &F.results[0]), TD_REPLAY_FAIL);
+	td_replay_free(r);
+}
+END_TEST
+
+START_TEST(compaction)
+{
+	struct td_replay *r = open_log(1000);
+	uint8_t k[TD_REPLAY_KEY_LEN];
+	uint64_t now = (uint64_t)time(NULL);
+	unsigned i;
+
+	for (i = 0; i < 100; i++) {
+		key_of(k, i);
+		/* 90 short-lived, 10 long-lived */
+		ck_assert_int_eq(td_replay_insert(r, k, now + (i < 90 ? 5 :
+		    1000), now, done_cb, &F.results[i]), TD_REPLAY_PENDING);
+	}
+	run_loop();
+	ck_assert_int_eq(fsize(), 16 + 100 * 48);
+	ck_assert_int_eq(td_replay_compact(r, now + 6), BN_OK);
+	ck_assert_int_eq(fsize(), 16 + 10 * 48);
+	/* Appends go to the new file. */
+	key_of(k, 500);
+	ck_assert_int_eq(td_replay_insert(r, k, now + 1000, now, done_cb,
+	    &F.results[0]), TD_REPLAY_PENDING);
+	run_loop();
+	ck_assert_int_eq(fsize(), 16 + 11 * 48);
+	td_replay_free(r);
+	ck_assert_ptr_nonnull(r = open_log(1000));
+	ck_assert_int_eq(td_replay_seen(r, k, now), 1);
+	key_of(k, 95);
+	ck_assert_int_eq(td_replay_seen(r, k, now), 1);
+	td_replay_free(r);
+}
+END_TEST
+
+START_TEST(ticket_expiry)
+{
+	uint64_t h = 500000;
+
+	/* Accepted early in hour h-1: remembered until hour h+1 ends. */
+	ck_assert_uint_eq(td_ticket_expiry(h, (h - 1) * 3600),
+	    (h + 2) * 3600);
+	/* Accepted late in hour h+1: at least two hours. */
+	ck_assert_uint_eq(td_ticket_expiry(h, (h + 2) * 3600 - 1),
+	    (h + 2) * 3600 - 1 + TD_REPLAY_TTL_S);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("td_replay");
+	TCase *tc = tcase_create("log");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, insert_then_seen);
+	tcase_add_test(tc, group_commit);
+	tcase_add_test(tc, survives_restart);
+	tcase_add_test(tc, torn_tail_cut);
+	tcase_add_test(tc, damage_refused);
+	tcase_add_test(tc, expiry_and_bound);
+	tcase_add_test(tc, compaction);
+	tcase_add_test(tc, ticket_expiry);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run(suite());
+}
