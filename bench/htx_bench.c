@@ -15,8 +15,8 @@
  * handshake costs 8 X25519 operations (2 ephemeral key generations and
  * 6 DH), so X25519/8 is its bound.
  *
- * Section 3 (sessions): messages/s through two in-process htx sessions;
- * it belongs to the htx_session module and plugs into `sections` below.
+ * Section 3 (sessions): request/response round trips through a native
+ * client and server session in one process, 64 streams in flight.
  *
  * Rates are per second of this process's CPU time (see now()), best of
  * ten slices alternating with the baseline's (see compare()).
@@ -34,6 +34,7 @@
 #include "betanet/crypto.h"
 #include "betanet/err.h"
 #include "betanet/htx_frame.h"
+#include "betanet/htx_session.h"
 #include "betanet/noise_xk.h"
 
 static double bench_secs = 1.5;
@@ -341,15 +342,171 @@ bench_handshake(void)
 /* ---- section 3: sessions ---- */
 
 /*
- * Messages/s through two in-process htx sessions.  The htx_session
- * owner fills this in (bn_htx_session pair over two bn_bufs); until then
- * it reports that it has nothing to measure.
+ * Request/response round trips through a native client and server
+ * session pumped into each other through two buffers, as a gateway and
+ * an upstream would over TCP: NSTREAMS requests of 100 bytes in flight,
+ * each answered with 100 bytes on its stream, and a new stream opened
+ * for every answer.  Everything a daemon does per message except the
+ * socket and the app: framing, sealing, opening, flow control, events.
  */
+#define NSTREAMS	64
+#define MSG_LEN		100
+
+struct sess_pair {
+	struct bn_htx_session	*c, *s;
+	struct bn_buf		*wire;
+	uint8_t			 msg[MSG_LEN];
+	unsigned long		 answers;
+	uint64_t		 now;
+};
+
+/* Move everything a sends into b, and run b's events. */
+static int
+sess_move(struct sess_pair *p, struct bn_htx_session *from,
+    struct bn_htx_session *to, int to_is_server)
+{
+	struct bn_htx_event ev;
+	const uint8_t *d;
+	size_t n, acc;
+	uint32_t sid;
+	int r;
+
+	for (;;) {
+		if (bn_htx_session_pull(from, p->wire, 1 << 20, &n) != 0)
+			return -1;
+		if (bn_buf_len(p->wire) == 0)
+			return 0;
+		d = bn_buf_ptr(p->wire);
+		n = bn_buf_len(p->wire);
+		while (n > 0) {
+			if (bn_htx_session_feed(to, d, n, p->now, &acc) != 0)
+				return -1;
+			d += acc;
+			n -= acc;
+			while ((r = bn_htx_session_next_event(to, &ev,
+			    p->now)) == 1) {
+				if (ev.type == BN_HTX_EV_CLOSED)
+					return -1;
+				if (ev.type != BN_HTX_EV_MESSAGE)
+					continue;
+				if (to_is_server) {
+					if (bn_htx_session_send_message(to,
+					    ev.stream_id, p->msg, MSG_LEN) != 0)
+						return -1;
+					continue;
+				}
+				p->answers++;
+				if (bn_htx_session_open_stream(to, &sid) != 0 ||
+				    bn_htx_session_send_message(to, sid,
+				    p->msg, MSG_LEN) != 0)
+					return -1;
+			}
+			if (r < 0)
+				return -1;
+		}
+		bn_buf_reset(p->wire);
+	}
+}
+
+static int
+sess_round(void *arg)
+{
+	struct sess_pair *p = arg;
+
+	if (sess_move(p, p->c, p->s, 1) != 0 ||
+	    sess_move(p, p->s, p->c, 0) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+sess_setup(struct sess_pair *p)
+{
+	struct bn_htx_config cc, sc;
+	struct bn_htx_event ev;
+	uint8_t c_pub[32];
+	uint32_t sid;
+	int i, done = 0, r;
+
+	memset(p, 0, sizeof(*p));
+	memset(p->msg, 'x', sizeof(p->msg));
+	bn_htx_config_default(&cc);
+	bn_htx_config_default(&sc);
+	cc.role = BN_HTX_CLIENT;
+	sc.role = BN_HTX_SERVER;
+	if (bn_x25519_keygen(cc.static_priv, c_pub) != 0 ||
+	    bn_x25519_keygen(sc.static_priv, cc.server_pub) != 0)
+		return -1;
+	p->wire = bn_buf_new(16 << 20);
+	p->c = bn_htx_session_new(&cc, 0);
+	p->s = bn_htx_session_new(&sc, 0);
+	bn_cleanse(&cc, sizeof(cc));
+	bn_cleanse(&sc, sizeof(sc));
+	if (p->wire == NULL || p->c == NULL || p->s == NULL)
+		return -1;
+	/* Handshake and caps: pump until the client reports it is done. */
+	for (i = 0; i < 16 && !done; i++) {
+		size_t n, acc;
+		const uint8_t *d;
+
+		if (sess_move(p, p->c, p->s, 1) != 0)
+			return -1;
+		if (bn_htx_session_pull(p->s, p->wire, 1 << 20, &n) != 0)
+			return -1;
+		d = bn_buf_ptr(p->wire);
+		n = bn_buf_len(p->wire);
+		while (n > 0) {
+			if (bn_htx_session_feed(p->c, d, n, 0, &acc) != 0)
+				return -1;
+			d += acc;
+			n -= acc;
+			while ((r = bn_htx_session_next_event(p->c, &ev,
+			    0)) == 1)
+				if (ev.type == BN_HTX_EV_HANDSHAKE_DONE)
+					done = 1;
+		}
+		bn_buf_reset(p->wire);
+	}
+	if (!done || bn_htx_session_profile(p->c) != BN_HTX_PROFILE_NATIVE)
+		return -1;
+	for (i = 0; i < NSTREAMS; i++)
+		if (bn_htx_session_open_stream(p->c, &sid) != 0 ||
+		    bn_htx_session_send_message(p->c, sid, p->msg,
+		    MSG_LEN) != 0)
+			return -1;
+	return 0;
+}
+
 static int
 bench_sessions(void)
 {
-	printf("## 3. Sessions\n\n(not built yet: needs htx_session)\n\n");
-	return 0;
+	struct sess_pair p;
+	struct meas m;
+	double t0, t;
+	unsigned long a0;
+	int r = -1;
+
+	if (sess_setup(&p) != 0)
+		goto out;
+	m = (struct meas){ sess_round, &p, 1, 0 };
+	slice(&m, bench_secs / 4);	/* warm up */
+	a0 = p.answers;
+	t0 = now();
+	slice(&m, bench_secs);
+	t = now();
+	printf("## 3. Native sessions, in process (one core, both sides)\n\n");
+	printf("| streams in flight | request | response "
+	    "| round trips/s | messages/s |\n");
+	printf("|---:|---:|---:|---:|---:|\n");
+	printf("| %d | %d B | %d B | %.0f | %.0f |\n\n", NSTREAMS, MSG_LEN,
+	    MSG_LEN, (double)(p.answers - a0) / (t - t0),
+	    2.0 * (double)(p.answers - a0) / (t - t0));
+	r = 0;
+ out:
+	bn_htx_session_free(p.c);
+	bn_htx_session_free(p.s);
+	bn_buf_free(p.wire);
+	return r;
 }
 
 static const struct section {

@@ -36,7 +36,7 @@ const struct bn_config_field td_config_fields[] = {
 	    16, (int64_t)1 << 24),
 	BN_CFG_F_STR_LIST("voucher_keysets", struct td_config,
 	    voucher_keysets, 1024),
-	BN_CFG_F_INT("workers", struct td_config, workers, "1", 0, 16),
+	BN_CFG_F_INT("workers", struct td_config, workers, "2", 0, 16),
 	BN_CFG_F_INT("max_clients", struct td_config, max_clients, "4096",
 	    1, 65536),
 	BN_CFG_F_END
