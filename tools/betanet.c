@@ -35,6 +35,9 @@ static const struct bn_cli_cmd commands[] = {
 	{ "ticketd", cmd_ticketd,
 	    "ask ticketd: verify, voucher, stats, keys, rotate",
 	    cmd_ticketd_usage },
+	{ "stream", cmd_stream,
+	    "open an HTX session to an upstream and send one request",
+	    cmd_stream_usage },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

@@ -21,6 +21,8 @@
 #define HS_CLOSE_SLACK	512	/* room always kept for our CLOSE */
 #define HS_LEGACY_MSG_MAX	(0xffffff - 64)
 #define HS_AEAD_EST	512	/* heap of one libcrypto AEAD context */
+#define HS_OLD_KEY_MS	5000	/* previous rx generation, at most */
+#define HS_REKEY_MS_MIN	1000	/* rekey_ms floor (> KU grace) */
 
 /* Session states. */
 enum {
@@ -39,6 +41,7 @@ enum {
 #define ST_READY	0x20	/* in the ready ring */
 #define ST_WANT_W	0x40	/* a write was cut short */
 #define ST_W_PENDING	0x80	/* WRITABLE event due */
+#define ST_TX_OPEN	0x100	/* local: a frame of it is sealed */
 
 struct hs_stream {
 	uint32_t	 id;
@@ -90,6 +93,10 @@ struct bn_htx_session {
 	struct bn_htx_dir tx, rx, rx_old;
 	int		 have_keys;
 	int		 rx_old_left;	/* native overlap frames left */
+	uint64_t	 rx_old_at;	/* when rx_old was kept */
+	uint64_t	 rx_frames_key;	/* frames opened since peer's KU */
+	uint64_t	 t_rx_ku;	/* peer's last KEY_UPDATE */
+	int		 rx_ku_seen;
 	uint8_t		 sec_tx[32], sec_rx[32];	/* TS_d or compat key */
 	uint8_t		 chain[2][32];	/* legacy kc, ks */
 	uint64_t	 tx_frames_key, tx_bytes_key;
@@ -110,12 +117,14 @@ struct bn_htx_session {
 	uint32_t	 nstreams;
 	struct hs_stream *ready;	/* ring head */
 	uint32_t	 next_local_id;
+	uint32_t	 wire_next_local;	/* lower local IDs are on the wire */
 	uint32_t	 peer_max_id;
 	uint32_t	 nwritable;
 	int		 want_w_session;
 	uint64_t	 conn_rx, conn_rx_limit, conn_rx_unret;
 	uint64_t	 conn_tx, conn_tx_limit;
 	size_t		 sq_total;
+	size_t		 rq_total;	/* bytes of all partial messages */
 
 	struct hs_lru	 lru[HS_LRU_LEN];
 	uint64_t	 lru_clock;

@@ -192,12 +192,14 @@ struct bn_ipc_conn {
 	struct bn_ipc_server	*srv;		/* NULL once closed */
 	struct bufferevent	*bev;		/* NULL once closed */
 	struct event		*tmo;		/* NULL once closed */
+	struct event		*kick;		/* resume reading, from the loop */
 	uint64_t		 id;
 	size_t			 outstanding;	/* requests not answered */
 	unsigned		 refs;
 	int			 in_dispatch;
 	int			 close_pending;
 	int			 read_paused;
+	int			 out_paused;	/* ...because of output */
 	int			 read_closed;	/* peer sent EOF */
 	enum conn_tmo		 tmo_kind;
 };
@@ -269,7 +271,8 @@ conn_finish_close(struct bn_ipc_conn *c)
 	LIST_REMOVE(c, entry);
 	s->nclients--;
 	event_free(c->tmo);
-	c->tmo = NULL;
+	event_free(c->kick);
+	c->tmo = c->kick = NULL;
 	c->tmo_kind = TMO_NONE;
 	bufferevent_free(c->bev);
 	c->bev = NULL;
@@ -330,16 +333,26 @@ conn_must_pause(const struct bn_ipc_conn *c)
 	    c->outstanding >= c->srv->o.max_outstanding;
 }
 
+/*
+ * A pause on output lasts until it drains to BN_IPC_OUT_LOW (hysteresis);
+ * a pause on outstanding requests only until one is answered, however
+ * much output waits below BN_IPC_OUT_HIGH: a client that writes all its
+ * requests before reading any must not deadlock with us.
+ */
 static int
 conn_may_resume(const struct bn_ipc_conn *c)
 {
-	return bn_ipc_conn_queued(c) <= BN_IPC_OUT_LOW &&
-	    c->outstanding < c->srv->o.max_outstanding;
+	size_t q = bn_ipc_conn_queued(c);
+
+	return c->outstanding < c->srv->o.max_outstanding &&
+	    q < BN_IPC_OUT_HIGH && (!c->out_paused || q <= BN_IPC_OUT_LOW);
 }
 
 static void
 conn_pause(struct bn_ipc_conn *c)
 {
+	if (bn_ipc_conn_queued(c) >= BN_IPC_OUT_HIGH)
+		c->out_paused = 1;
 	if (!c->read_paused) {
 		c->read_paused = 1;
 		bufferevent_disable(c->bev, EV_READ);
@@ -377,6 +390,14 @@ bn_ipc_conn_send(struct bn_ipc_conn *c, const uint8_t *payload, size_t len)
 		c->outstanding--;
 	if (conn_must_pause(c))
 		conn_pause(c);
+	else if (c->read_paused && conn_may_resume(c))
+		/*
+		 * Paused on outstanding requests: this answer may be the one
+		 * to resume on, and a client that is not reading gives no
+		 * write callback, so do not wait for one.  From the loop, so
+		 * on_request() never runs inside a send.
+		 */
+		event_active(c->kick, EV_TIMEOUT, 0);
 	return BN_OK;
 }
 
@@ -467,25 +488,36 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 }
 
 /*
- * Output fell to BN_IPC_OUT_LOW (to 0 once the peer sent EOF): read again
- * if we paused and may resume, starting with what waits, and see whether
- * a half-closed connection is done.
+ * Output fell to BN_IPC_OUT_LOW (to 0 once the peer sent EOF), or an
+ * answer came while paused: read again if we may resume, starting with
+ * what waits, and see whether a half-closed connection is done.
  */
 static void
-conn_write_cb(struct bufferevent *bev, void *arg)
+conn_wake(struct bn_ipc_conn *c)
 {
-	struct bn_ipc_conn *c = arg;
-
 	if (c->close_pending)
 		return;
 	if (c->read_paused) {
 		if (!conn_may_resume(c))
 			return;
 		c->read_paused = 0;
+		c->out_paused = 0;
 		if (!c->read_closed)
 			bufferevent_enable(c->bev, EV_READ);
 	}
 	conn_process(c);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	conn_wake(arg);
+}
+
+static void
+conn_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	conn_wake(arg);
 }
 
 /*
@@ -595,11 +627,14 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->tmo = evtimer_new(s->base, conn_tmo_cb, c)) == NULL ||
+	    (c->kick = event_new(s->base, -1, 0, conn_kick_cb, c)) == NULL ||
 	    (c->bev = bufferevent_socket_new(s->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		bn_log_event(BN_LOG_ERROR, "ipc_reject", "reason=alloc");
 		if (c != NULL && c->tmo != NULL)
 			event_free(c->tmo);
+		if (c != NULL && c->kick != NULL)
+			event_free(c->kick);
 		free(c);
 		evutil_closesocket(fd);
 		return;

@@ -105,6 +105,7 @@ gw_admit_head(const struct gw_admit_opts *o, const struct gw_request *r,
 	const char *t, *q;
 	size_t tlen, len = 0;
 	long i;
+	int ret;
 
 	memset(c, 0, sizeof(*c));
 	*reason = "";
@@ -125,17 +126,17 @@ gw_admit_head(const struct gw_admit_opts *o, const struct gw_request *r,
 	for (i = gw_request_find(r, "cookie", -1); i >= 0;
 	    i = gw_request_find(r, "cookie", i + 1)) {
 		gw_request_hdr(r, (size_t)i, &h);
-		v = carrier_result(bn_ticket_from_cookie(c->ticket,
-		    sizeof(c->ticket), &len, h.value, h.value_len,
-		    o->cookie_name), c, len, reason);
+		ret = bn_ticket_from_cookie(c->ticket, sizeof(c->ticket),
+		    &len, h.value, h.value_len, o->cookie_name);
+		v = carrier_result(ret, c, len, reason);
 		if (v != GW_ADMIT_NEED_BODY)
 			return v;
 	}
 	t = gw_request_target(r, &tlen);
 	if ((q = memchr(t, '?', tlen)) != NULL) {
-		v = carrier_result(bn_ticket_from_query(c->ticket,
-		    sizeof(c->ticket), &len, q, tlen - (size_t)(q - t)), c,
-		    len, reason);
+		ret = bn_ticket_from_query(c->ticket, sizeof(c->ticket), &len,
+		    q, tlen - (size_t)(q - t));
+		v = carrier_result(ret, c, len, reason);
 		if (v != GW_ADMIT_NEED_BODY)
 			return v;
 	}
@@ -151,9 +152,11 @@ gw_admit_form(const struct gw_admit_opts *o, const uint8_t *body,
 {
 	enum gw_admit_verdict v;
 	size_t len = 0;
+	int ret;
 
-	v = carrier_result(bn_ticket_from_form(c->ticket, sizeof(c->ticket),
-	    &len, (const char *)body, blen), c, len, reason);
+	ret = bn_ticket_from_form(c->ticket, sizeof(c->ticket), &len,
+	    (const char *)body, blen);
+	v = carrier_result(ret, c, len, reason);
 	if (v == GW_ADMIT_NEED_BODY) {
 		*reason = "ticket refused: missing";
 		return GW_ADMIT_REFUSE;

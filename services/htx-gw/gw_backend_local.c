@@ -220,6 +220,8 @@ echo_start(struct gw_backend *gb, const struct gw_fwd_req *req,
 	}
 	be->inflight++;
 	parse_target(r, req->target, req->target_len);
+	if (r->mode != ECHO_TEXT)
+		return r;
 	evbuffer_add_printf(r->out, "method=%s\ntarget=%.*s\n", req->method,
 	    (int)req->target_len, req->target);
 	for (i = 0; i < req->nhdrs; i++)

@@ -360,10 +360,27 @@ host_ok(const char *v, size_t n)
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)v[i];
 
-		if (!isalnum(c) && strchr("-._:[]~!$&'()*+,;=%", c) == NULL)
+		if (c == 0 || (!isalnum(c) &&
+		    strchr("-._:[]~!$&'()*+,;=%", c) == NULL))
 			return 0;
 	}
 	return 1;
+}
+
+/* RFC 9110 token (http-parser, built non-strict, lets spaces in). */
+static int
+is_token(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == 0 || (!isalnum(c) &&
+		    strchr("!#$%&'*+-.^_`|~", c) == NULL))
+			return 0;
+	}
+	return n > 0;
 }
 
 /* Header checks http-parser leaves to us; fills the framing fields. */
@@ -380,8 +397,8 @@ check_headers(struct gw_parser *p, struct gw_request *r)
 		v = h.value;
 		vn = h.value_len;
 		trim(&v, &vn);
-		if (h.name_len == 0)
-			return fail(p, 400, "bad_header");
+		if (!is_token(h.name, h.name_len))
+			return fail(p, 400, "bad_header_name");
 		if (memchr(h.value, '\0', h.value_len) != NULL)
 			return fail(p, 400, "bad_header_value");
 		if (gw_str_ieq(h.name, h.name_len, "host")) {
@@ -550,14 +567,20 @@ scan_head(struct gw_parser *p, const uint8_t *d, size_t n)
 
 		switch (p->scan) {
 		case SC_START:
-			if (c != '\r' && c != '\n')
+			if (c != '\r' && c != '\n') {
 				p->scan = SC_LINE;
+				p->line1 = 1;
+			}
 			break;
 		case SC_LINE:
-			if (c == '\r')
+			if (c == '\r') {
 				p->scan = SC_CR;
-			else if (c == '\n')
+				p->line1 = 0;
+			} else if (c == '\n')
 				return fail(p, 400, "bare_lf");
+			else if (p->line1 && (c == '\t' ||
+			    (c == ' ' && p->prev == ' ')))
+				return fail(p, 400, "bad_request_line");
 			break;
 		case SC_CR:
 			if (c != '\n')
@@ -577,6 +600,7 @@ scan_head(struct gw_parser *p, const uint8_t *d, size_t n)
 			p->scan = SC_OFF;
 			break;
 		}
+		p->prev = c;
 	}
 	return 0;
 }

@@ -120,6 +120,8 @@ struct gw_parser {
 	uint64_t		 body_seen;
 	int			 in_value;	/* last callback was a value */
 	int			 scan;		/* raw head scanner state */
+	int			 line1;		/* in the request line */
+	uint8_t			 prev;		/* previous head byte */
 	int			 want_pause;
 };
 

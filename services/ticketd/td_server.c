@@ -346,7 +346,8 @@ ticket_start(struct td_server *s, struct item *it,
 		item_done(it, BETANET__TICKETD__REASON__MALFORMED);
 		return;
 	}
-	memcpy(j->payload, m->payload.data, m->payload.len);
+	if (m->payload.len > 0)		/* data is NULL when empty */
+		memcpy(j->payload, m->payload.data, m->payload.len);
 	j->len = m->payload.len;
 	for (i = 0; i < s->d.keys->n; i++)
 		j->keys[i] = s->d.keys->k[i];

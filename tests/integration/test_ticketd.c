@@ -707,6 +707,7 @@ t_sigterm(void)
 #define K9_CYCLES	50
 #define K9_FRESH	40
 #define K9_MAX		(K9_CYCLES * K9_FRESH)
+#define K9_WINDOW	256
 
 struct k9 {
 	struct tk	t[K9_MAX];
@@ -750,18 +751,23 @@ t_kill9(void)
 		for (i = 0; i < K9_FRESH; i++, k.n++)
 			HX_CHECK(mk_ticket(&k.t[k.n], f.pub, f.id,
 			    time(NULL)) == 0, "mk");
-		/* Everything made so far: fresh, OK'd before, unknown. */
+		/*
+		 * Everything made so far: fresh, OK'd before, unknown.  At
+		 * most K9_WINDOW in flight: ticketd stops reading a client
+		 * with too many unanswered requests (ipc backpressure).
+		 */
 		memset(k.answered, 0, sizeof(k.answered));
-		for (i = 0, sent = 0; i < k.n; i++) {
-			HX_CHECK(send_verify(fd, i, &k.t[i], "192.0.2.77", 0) ==
-			    0, "send");
-			sent++;
-		}
-		want_before_kill = (size_t)rand() % (sent + 1);
-		for (got = 0;; got++) {
+		want_before_kill = (size_t)rand() % (k.n + 1);
+		for (sent = 0, got = 0;; got++) {
+			while (f.d.pid != 0 && sent < k.n &&
+			    sent - got < K9_WINDOW) {
+				HX_CHECK(send_verify(fd, sent, &k.t[sent],
+				    "192.0.2.77", 0) == 0, "send");
+				sent++;
+			}
 			if (got == want_before_kill && f.d.pid != 0)
 				HX_CHECK(hx_kill9(&f.d) == 0, "kill9");
-			if ((rc = recv_resp(fd, &r, T_MS)) != 0)
+			if (got == sent || (rc = recv_resp(fd, &r, T_MS)) != 0)
 				break;
 			i = (size_t)r->header->id;
 			HX_CHECK(i < k.n && r->ticket != NULL, "answer");

@@ -971,6 +971,52 @@ START_TEST(test_async_backpressure)
 END_TEST
 
 /*
+ * Reading pauses at max_outstanding and must resume when answers come,
+ * even when they cannot be written because the client is busy writing
+ * and not reading (no write callback will come): a client that writes
+ * 100 requests before reading any still gets all 100 answers.
+ */
+START_TEST(test_outstanding_resume)
+{
+	struct fx f;
+	enum { N = 100 };
+	struct bn_ipc_server_opts o = { .max_outstanding = 4 };
+	uint8_t *wbuf, rbuf[65536];
+	size_t off = 0, total = 0, got = 0, maxq = 0, maxo = 0, nl = 0;
+	size_t ncl = 0;
+	ssize_t n;
+	int fd, i;
+
+	wbuf = calloc(N, 64);
+	for (i = 0; i < N; i++)
+		total += make_req(wbuf + total, (uint64_t)i, 'D');
+	fx_init(&f);
+	f.srv = fx_server_opts(&f, 4, &o);
+	fd = raw_connect(f.path);
+	/* Write everything first, reading nothing; 16 KiB answers. */
+	for (i = 0; i < 1000 && f.handled < N; i++) {
+		if (off < total && (n = send(fd, wbuf + off, total - off,
+		    MSG_NOSIGNAL)) > 0)
+			off += (size_t)n;
+		run_for(&f, 1);
+		release_big(&f, 16 * 1024, &maxq, &maxo, &nl, &ncl);
+	}
+	ck_assert_uint_eq(f.handled, N);
+	ck_assert_uint_le(maxo, 4);
+	ck_assert_uint_eq(nl + ncl, 0);
+	for (i = 0; i < 2000 && got < N * (4 + 16 * 1024); i++) {
+		while ((n = read(fd, rbuf, sizeof(rbuf))) > 0)
+			got += (size_t)n;
+		run_for(&f, 1);
+	}
+	ck_assert_uint_eq(got, N * (4 + 16 * 1024));
+	close(fd);
+	free(wbuf);
+	fx_done(&f);
+}
+END_TEST
+
+/*
  * With many requests outstanding (the default bound), late 64 KiB replies
  * to a client that does not read hit the hard output cap: that send
  * fails with BN_ERR_LIMIT and closes the connection, and queued output
@@ -1051,6 +1097,7 @@ ipc_suite(void)
 	tcase_add_test(ev, test_idle_timeout);
 	tcase_add_test(ev, test_async_backpressure);
 	tcase_add_test(ev, test_output_cap);
+	tcase_add_test(ev, test_outstanding_resume);
 	tcase_add_test(ev, test_socket_mode);
 	suite_add_tcase(s, ev);
 	return s;

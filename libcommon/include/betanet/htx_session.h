@@ -26,8 +26,11 @@
  * flow control and stream rules), COMPAT (the Python library; K0 keys,
  * one frame = one message, tolerant flow control, up to 8 skipped
  * nonces; refused unless allow_compat), LEGACY11 (the 1.1 framing of a
- * separate listener: same handshake and K0, no caps exchange).  Log a
- * compat or legacy session as weak: its keys follow from public values.
+ * separate listener: same handshake and K0, no caps exchange; it needs
+ * allow_compat too, and it never rekeys on its own: the shared key chain
+ * of §3b diverges when both ends rekey at once, so only an explicit
+ * bn_htx_session_key_update() advances it).  Log a compat or legacy
+ * session as weak: its keys follow from public values.
  *
  * Ownership: the session copies its config.  Pointers in events point
  * into the session and are valid until the next call to
@@ -97,7 +100,8 @@ struct bn_htx_config {
 
 	int		 offer_native;	/* send features.native (default 1) */
 	int		 allow_compat;	/* accept a peer without (default 0) */
-	int		 legacy11;	/* the 1.1 framing (§3b) instead */
+	int		 legacy11;	/* the 1.1 framing (§3b); needs
+					   allow_compat (weak by design) */
 	int		 has_template;	/* client: send "template" in caps */
 	uint8_t		 template_id[32];
 	bn_htx_exporter_fn exporter;	/* NULL: no outer TLS */
@@ -113,7 +117,10 @@ struct bn_htx_config {
 	 * Receive credit (native): 0 (default) grants credit on its own as
 	 * data is delivered, keeping recv_window_* outstanding; 1 grants
 	 * only what the caller returns with bn_htx_session_consume(), for
-	 * backpressure towards a slow consumer.
+	 * backpressure towards a slow consumer.  Needs deliver_chunks = 1:
+	 * a whole-message consumer could never return the credit a
+	 * message larger than the stream window needs to complete, so
+	 * bn_htx_session_new() refuses manual_credit without it.
 	 */
 	int		 manual_credit;
 
@@ -134,7 +141,36 @@ struct bn_htx_config {
 	uint64_t	 ping_interval_ms;	/* 0: no keepalive PING */
 	uint64_t	 ping_timeout_ms;	/* answer due (WIRE: 5 s) */
 	uint64_t	 close_drain_ms;	/* after our CLOSE (2 s) */
+
+	/*
+	 * MESSAGE delivery: bytes all partial messages of the session may
+	 * hold together (0, the default: max(max_message,
+	 * 2 * recv_window_conn)).  A frame that would pass it resets its
+	 * stream (STREAM_RESET, BN_ERR_TOO_LARGE; the rest is discarded
+	 * and credited), so max_streams unfinished messages cannot pin
+	 * max_streams * max_message.  Buffer growth may hold up to twice
+	 * this in heap.
+	 */
+	size_t		 max_reassembly;
+	/*
+	 * A peer's KEY_UPDATE that comes less than
+	 * BN_HTX_KEY_UPDATE_GRACE_MS after its previous one and after
+	 * fewer than this many frames closes the session with
+	 * POLICY_REJECTED (each costs a key derivation: a flood burns
+	 * CPU).  The first KEY_UPDATE is always accepted.  Default
+	 * BN_HTX_KEY_UPDATE_MIN_FRAMES, which our own automatic rekey
+	 * never undercuts; 0 turns the check off.
+	 */
+	uint32_t	 key_update_min_frames;
 };
+
+/*
+ * Our automatic rekey (rekey_frames, rekey_bytes) waits for at least
+ * this many frames under one key, whatever the config says; the time
+ * limit (rekey_ms, at least 1 s) needs no frames.
+ */
+#define BN_HTX_KEY_UPDATE_MIN_FRAMES	16
+#define BN_HTX_KEY_UPDATE_GRACE_MS	500
 
 /* Defaults: server role, native only, see htx_session.c for values. */
 void	bn_htx_config_default(struct bn_htx_config *c);
@@ -143,7 +179,12 @@ enum bn_htx_event_type {
 	BN_HTX_EV_NONE,
 	/* profile decided; peer_static set; streams may now be opened. */
 	BN_HTX_EV_HANDSHAKE_DONE,
-	/* the peer opened stream_id (native; first frame on it). */
+	/*
+	 * the peer opened stream_id (native; first frame on it).  A peer
+	 * opens a stream with an empty frame when it writes on a higher
+	 * one first (IDs reach the wire in order): no data event follows
+	 * such a frame.
+	 */
 	BN_HTX_EV_STREAM_OPEN,
 	/* deliver_chunks: data/len (maybe 0) of stream_id; fin ends it. */
 	BN_HTX_EV_STREAM_DATA,
@@ -271,7 +312,11 @@ int	bn_htx_session_reset_stream(struct bn_htx_session *s, uint32_t sid);
 /* PING with token (NULL: random); one outstanding at a time. */
 int	bn_htx_session_ping(struct bn_htx_session *s,
 	    const uint8_t *token, uint64_t now_ms);
-/* KEY_UPDATE now for our send direction (any profile). */
+/*
+ * KEY_UPDATE now for our send direction (any profile).  A peer closes
+ * the session on KEY_UPDATEs closer than key_update_min_frames frames
+ * and BN_HTX_KEY_UPDATE_GRACE_MS apart (after the first).
+ */
 int	bn_htx_session_key_update(struct bn_htx_session *s);
 /*
  * Send CLOSE (code, reason of at most 256 bytes, may be NULL) and stop:
@@ -281,7 +326,12 @@ int	bn_htx_session_key_update(struct bn_htx_session *s);
 int	bn_htx_session_close(struct bn_htx_session *s, uint16_t code,
 	    const char *reason);
 
-/* Timers: deadline (ms, UINT64_MAX if none) and the call to make then. */
+/*
+ * Timers: deadline (ms, UINT64_MAX if none) and the call to make then.
+ * Once closed, the deadline is the end of the drain (close_drain_ms
+ * after the close) while that is still ahead and done() is not yet
+ * true; UINT64_MAX after it.
+ */
 uint64_t bn_htx_session_next_timeout(const struct bn_htx_session *s);
 int	bn_htx_session_tick(struct bn_htx_session *s, uint64_t now_ms);
 
@@ -289,7 +339,12 @@ int	bn_htx_session_tick(struct bn_htx_session *s, uint64_t now_ms);
 enum bn_htx_profile bn_htx_session_profile(const struct bn_htx_session *s);
 const char *bn_htx_profile_name(enum bn_htx_profile p);
 int	bn_htx_session_is_closed(const struct bn_htx_session *s);
-/* Closed, output flushed, drain time over: close the socket now. */
+/*
+ * Close the socket now: closed, and output flushed (and, after our own
+ * CLOSE, the drain time over), or close_drain_ms passed since the
+ * close whatever is still unsent (a peer that stops reading cannot
+ * hold the session).
+ */
 int	bn_htx_session_done(const struct bn_htx_session *s, uint64_t now_ms);
 /* The close code (sent or received); -1 while open. */
 int	bn_htx_session_close_code(const struct bn_htx_session *s);

@@ -1,0 +1,80 @@
+/*
+ * up_conn: one accepted TCP connection = one bn_htx_session on a
+ * libevent bufferevent (ARCHITECTURE.md data path step 4).
+ *
+ * For: moving bytes and time between the socket and the session (feed
+ * on read, next_event in a loop, pull into the output evbuffer up to a
+ * high watermark, a timer from next_timeout), closing the connection
+ * when the session is done, and logging session_open/session_close with
+ * the peer, profile and reason.  Events are handed to up_bridge.  Not
+ * for: requests and responses (up_bridge) or accepting (up_listener).
+ *
+ * Memory is bounded per connection: the input evbuffer by a read
+ * watermark (the session takes bytes only as its windows allow), the
+ * output evbuffer by UP_OUT_HIGH (the session's send queues hold the
+ * rest, bounded by max_send_session).  The server owns every
+ * connection; up_conn_free() may be called from outside a callback of
+ * that connection only.
+ */
+#ifndef UP_CONN_H
+#define UP_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/util.h>
+
+#include "betanet/htx_session.h"
+
+#define UP_OUT_HIGH	(256u << 10)	/* stop pulling from the session */
+#define UP_OUT_LOW	(64u << 10)	/* resume below this */
+#define UP_IN_HIGH	(128u << 10)	/* stop reading the socket */
+#define UP_PEER_MAX	64
+
+struct bufferevent;
+struct event;
+struct up_server;
+struct up_tx;
+struct sockaddr;
+
+struct up_conn {
+	struct up_server	*srv;
+	struct up_conn		*next, *prev;
+	struct bufferevent	*bev;
+	struct event		*timer;
+	struct bn_htx_session	*s;
+	struct up_tx		*tx;		/* responses in flight */
+	uint32_t		 ntx;
+	uint64_t		 id;
+	uint64_t		 opened_ms;
+	uint64_t		 requests;
+	char			 peer[UP_PEER_MAX];
+	uint8_t			 peer_pub[BN_KEY_LEN];
+	unsigned		 legacy:1;	/* on a legacy listener */
+	unsigned		 open:1;	/* HANDSHAKE_DONE seen */
+	unsigned		 closed:1;	/* CLOSED seen */
+	unsigned		 draining:1;	/* server drain: close idle */
+	unsigned		 running:1;	/* inside up_conn_run */
+	unsigned		 again:1;	/* run again after this one */
+	unsigned		 dead:1;	/* free at the end of run */
+	enum bn_htx_profile	 profile;
+	char			 close_reason[48];
+};
+
+/* Take fd (closed on failure); NULL when out of memory. */
+struct up_conn *up_conn_new(struct up_server *srv, evutil_socket_t fd,
+	    const struct sockaddr *sa, int salen, int legacy);
+/* Close the socket and free; reason goes to the session_close line. */
+void	up_conn_free(struct up_conn *c, const char *reason);
+/*
+ * Move everything that can move: input into the session, events to the
+ * bridge, output to the socket; re-arm the timer.  Safe to call from
+ * any callback (a nested call only asks the running one to go again).
+ */
+void	up_conn_run(struct up_conn *c);
+/* Server drain: CLOSE the session once no response is in flight. */
+void	up_conn_drain(struct up_conn *c);
+/* Heap bytes of this connection (session + struct + buffers now). */
+size_t	up_conn_memory(const struct up_conn *c);
+
+#endif /* UP_CONN_H */
