@@ -253,8 +253,10 @@ session_mode(const uint8_t *data, size_t size, int mode)
 	if (mode == 3) {
 		cc.offer_native = 0;
 		cc.allow_compat = sc.allow_compat = 1;
-	} else if (mode == 4)
+	} else if (mode == 4) {
 		cc.legacy11 = sc.legacy11 = 1;
+		cc.allow_compat = sc.allow_compat = 1;	/* legacy is opt-in */
+	}
 	if ((c = bn_htx_session_new(&cc, 0)) == NULL ||
 	    (s = bn_htx_session_new(&sc, 0)) == NULL ||
 	    bn_htx_session_set_ephemeral(c, ce) != BN_OK ||

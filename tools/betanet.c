@@ -38,6 +38,9 @@ static const struct bn_cli_cmd commands[] = {
 	{ "stream", cmd_stream,
 	    "open an HTX session to an upstream and send one request",
 	    cmd_stream_usage },
+	{ "gw", cmd_gw,
+	    "ask htx-gw: status, drain an upstream, reload",
+	    cmd_gw_usage },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

@@ -55,10 +55,12 @@ int	cmd_ticket_keygen(int argc, char **argv);
 int	cmd_ticket(int argc, char **argv);
 int	cmd_ticketd(int argc, char **argv);
 int	cmd_stream(int argc, char **argv);
+int	cmd_gw(int argc, char **argv);
 extern const char cmd_keygen_usage[];
 extern const char cmd_ticket_keygen_usage[];
 extern const char cmd_ticket_usage[];
 extern const char cmd_ticketd_usage[];
 extern const char cmd_stream_usage[];
+extern const char cmd_gw_usage[];
 
 #endif /* BETANET_TOOLS_CLI_H */

@@ -365,7 +365,7 @@ session_config(const struct st_opts *o, const uint8_t pub[BN_KEY_LEN],
 	hc->role = BN_HTX_CLIENT;
 	memcpy(hc->server_pub, pub, BN_KEY_LEN);
 	hc->offer_native = !o->compat && !o->legacy;
-	hc->allow_compat = o->compat;
+	hc->allow_compat = o->compat || o->legacy;	/* both weak */
 	hc->legacy11 = o->legacy;
 	hc->max_message = ST_MAX_BODY + 65536;
 }

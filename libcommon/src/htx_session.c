@@ -48,6 +48,8 @@ bn_htx_config_default(struct bn_htx_config *c)
 	c->ping_interval_ms = 0;
 	c->ping_timeout_ms = 5000;
 	c->close_drain_ms = 2000;
+	c->max_reassembly = 0;		/* max(max_message, 2 * window) */
+	c->key_update_min_frames = BN_HTX_KEY_UPDATE_MIN_FRAMES;
 }
 
 static int
@@ -69,7 +71,14 @@ config_ok(const struct bn_htx_config *c)
 	if (c->max_frame_data == 0 ||
 	    c->max_frame_data > BN_HTX_STREAM_DATA_MAX)
 		return 0;
-	if (c->rekey_frames == 0 || c->rekey_bytes == 0 || c->rekey_ms == 0)
+	if (c->rekey_frames == 0 || c->rekey_bytes == 0 ||
+	    c->rekey_ms < HS_REKEY_MS_MIN)
+		return 0;
+	/* Legacy keys follow from public values: opt-in, as compat. */
+	if (c->legacy11 && !c->allow_compat)
+		return 0;
+	/* Whole messages cannot wait for credit only they would return. */
+	if (c->manual_credit && !c->deliver_chunks)
 		return 0;
 	return 1;
 }
@@ -257,14 +266,23 @@ key_update_into(struct bn_htx_session *s, struct bn_buf *out)
 	return r;
 }
 
+/*
+ * Automatic rekey.  Never for legacy: its one key chain (§3b) diverges
+ * when both ends rekey at once.  Frame and byte limits wait for
+ * BN_HTX_KEY_UPDATE_MIN_FRAMES frames so a peer's flood check never
+ * trips on us; the time limit is at least HS_REKEY_MS_MIN apart.
+ */
 static int
 rekey_due(const struct bn_htx_session *s)
 {
-	if (s->state != HS_ST_OPEN)
+	if (s->state != HS_ST_OPEN || s->profile == BN_HTX_PROFILE_LEGACY11)
+		return 0;
+	if (s->now - s->t_key_tx >= s->cfg.rekey_ms)
+		return 1;
+	if (s->tx_frames_key < BN_HTX_KEY_UPDATE_MIN_FRAMES)
 		return 0;
 	return s->tx_frames_key >= s->cfg.rekey_frames ||
-	    s->tx_bytes_key >= s->cfg.rekey_bytes ||
-	    s->now - s->t_key_tx >= s->cfg.rekey_ms;
+	    s->tx_bytes_key >= s->cfg.rekey_bytes;
 }
 
 /* Seal one frame into out, rekeying first when a limit is reached. */
@@ -350,15 +368,14 @@ do_close(struct bn_htx_session *s, uint16_t code, int err, int by_peer,
 	s->close_code = code;
 	s->close_err = err;
 	s->close_by_peer = by_peer;
+	s->close_at = s->now;		/* the drain counts from here */
 	if (send && !by_peer && s->have_keys) {
 		bn_store_u16(pl, code);
 		bn_store_u16(pl + 2, (uint16_t)rl);
 		if (rl)
 			memcpy(pl + 4, why, rl);
-		if (hs_seal_ctrl(s, BN_HTX_CLOSE, 0, 0, pl, 4 + rl) == BN_OK) {
+		if (hs_seal_ctrl(s, BN_HTX_CLOSE, 0, 0, pl, 4 + rl) == BN_OK)
 			s->close_sent = 1;
-			s->close_at = s->now;
-		}
 	}
 	s->state = HS_ST_CLOSED;
 	hs_stream_free_all(s);
@@ -449,6 +466,8 @@ handshake_done(struct bn_htx_session *s, enum bn_htx_profile p)
 		s->next_local_id = 1;
 	s->t_key_tx = s->now;
 	s->tx_frames_key = s->tx_bytes_key = 0;
+	s->rx_frames_key = 0;
+	s->rx_ku_seen = 0;
 	wipe_handshake(s);
 	push_simple(s, BN_HTX_EV_HANDSHAKE_DONE, 0, BN_OK);
 }
@@ -721,6 +740,7 @@ rx_next_key(struct bn_htx_session *s, const struct bn_htx_frame *f)
 		s->rx_old = s->rx;
 		memset(&s->rx, 0, sizeof(s->rx));
 		s->rx_old_left = 3;
+		s->rx_old_at = s->now;
 		if ((r = label(nk, 32, s->sec_rx, "next")) != BN_OK)
 			goto out;
 		memcpy(s->sec_rx, nk, 32);
@@ -749,6 +769,26 @@ rx_next_key(struct bn_htx_session *s, const struct bn_htx_frame *f)
  out:
 	bn_cleanse(nk, sizeof(nk));
 	return r;
+}
+
+/*
+ * A peer's KEY_UPDATE costs a key derivation and a new AEAD context:
+ * refuse one that follows the previous one closer than
+ * key_update_min_frames frames and BN_HTX_KEY_UPDATE_GRACE_MS.  The
+ * frame count includes this KEY_UPDATE.
+ */
+static int
+rx_key_update_ok(struct bn_htx_session *s)
+{
+	uint64_t min = s->cfg.key_update_min_frames;
+	int ok;
+
+	ok = !s->rx_ku_seen || min == 0 || s->rx_frames_key > min ||
+	    s->now - s->t_rx_ku >= BN_HTX_KEY_UPDATE_GRACE_MS;
+	s->rx_ku_seen = 1;
+	s->rx_frames_key = 0;
+	s->t_rx_ku = s->now;
+	return ok;
 }
 
 static void
@@ -819,6 +859,11 @@ rx_native(struct bn_htx_session *s, const struct bn_htx_frame *f)
 		if (f->stream_id != 0 || f->len != 0) {
 			r = BN_ERR_MALFORMED;
 			break;
+		}
+		if (!rx_key_update_ok(s)) {
+			hs_fail(s, BN_HTX_CLOSE_POLICY_REJECTED, BN_ERR_LIMIT,
+			    "key update flood");
+			return;
 		}
 		r = rx_next_key(s, f);
 		break;
@@ -944,6 +989,11 @@ rx_compat(struct bn_htx_session *s, const struct bn_htx_frame *f)
 		rx_ping(s, f);
 		break;
 	case BN_HTX_KEY_UPDATE:
+		if (!rx_key_update_ok(s)) {
+			hs_fail(s, BN_HTX_CLOSE_POLICY_REJECTED, BN_ERR_LIMIT,
+			    "key update flood");
+			return;
+		}
 		r = rx_next_key(s, f);
 		break;
 	case BN_HTX_CLOSE:
@@ -972,16 +1022,26 @@ type12(uint8_t t11)
 	}
 }
 
+static void
+drop_rx_old(struct bn_htx_session *s)
+{
+	bn_htx_dir_clear(&s->rx_old);
+	s->rx_old_left = 0;
+}
+
 /*
  * Open the frame at the front of in.  Native after a KEY_UPDATE: for 3
- * frames, a frame the new key does not open may still open under the
- * previous generation (§4).  A failed open leaves the bytes as they were.
+ * frames, and at most HS_OLD_KEY_MS, a frame the new key does not open
+ * may still open under the previous generation (§4).  A failed open
+ * leaves the bytes as they were.
  */
 static int
 open_native(struct bn_htx_session *s, struct bn_htx_frame *f)
 {
 	int r;
 
+	if (s->rx_old_left > 0 && s->now - s->rx_old_at >= HS_OLD_KEY_MS)
+		drop_rx_old(s);
 	r = bn_htx_frame_open(&s->rx, s->in, 0, f);
 	if (s->rx_old_left == 0)
 		return r;
@@ -1034,6 +1094,8 @@ step_frame(struct bn_htx_session *s)
 		return 1;
 	}
 	s->st.frames_in++;
+	if (s->rx_frames_key < UINT64_MAX)
+		s->rx_frames_key++;
 	if (legacy)
 		f.type = type12(f.type);
 	if (s->state == HS_ST_CAPS) {
@@ -1073,22 +1135,32 @@ bn_htx_session_new(const struct bn_htx_config *cfg, uint64_t now_ms)
 	/* A legacy frame (Len u24) bounds a legacy message. */
 	if (cfg->legacy11 && s->cfg.max_message > HS_LEGACY_MSG_MAX)
 		s->cfg.max_message = HS_LEGACY_MSG_MAX;
+	if (s->cfg.max_reassembly == 0) {
+		s->cfg.max_reassembly = 2 * (size_t)s->cfg.recv_window_conn;
+		if (s->cfg.max_reassembly < s->cfg.max_message)
+			s->cfg.max_reassembly = s->cfg.max_message;
+	}
 	s->close_code = -1;
 	s->now = s->t_start = s->t_last_rx = s->t_key_tx = now_ms;
 	s->obuf_cap = cfg->max_send_session + HS_CTRL_SLACK;
 	s->in_cap = 2 * BN_HTX_FRAME_MAX;
 	if (cfg->legacy11)
-		s->in_cap = cfg->max_message + 64 + BN_HTX_FRAME_MAX;
+		s->in_cap = s->cfg.max_message + 64 + BN_HTX_FRAME_MAX;
 	s->next_local_id = cfg->role == BN_HTX_CLIENT ? 3 : 2;
 	if (cfg->legacy11)
 		s->next_local_id = 1;
+	s->wire_next_local = s->next_local_id;
 	s->peer_max_id = cfg->role == BN_HTX_CLIENT ? 0 : 1;
 	if ((s->noise = calloc(1, sizeof(*s->noise))) == NULL)
 		goto fail;
 	role = cfg->role == BN_HTX_CLIENT ? BN_NOISE_INITIATOR :
 	    BN_NOISE_RESPONDER;
-	if (bn_noise_xk_init(s->noise, role, cfg->static_priv,
-	    cfg->role == BN_HTX_CLIENT ? cfg->server_pub : NULL) != BN_OK)
+	if ((cfg->has_static_pub ?
+	    bn_noise_xk_init_pub(s->noise, role, cfg->static_priv,
+	    cfg->static_pub, cfg->role == BN_HTX_CLIENT ? cfg->server_pub :
+	    NULL) :
+	    bn_noise_xk_init(s->noise, role, cfg->static_priv,
+	    cfg->role == BN_HTX_CLIENT ? cfg->server_pub : NULL)) != BN_OK)
 		goto fail;
 	if (cfg->role == BN_HTX_CLIENT) {
 		memcpy(s->peer_static, cfg->server_pub, BN_KEY_LEN);
@@ -1447,21 +1519,23 @@ bn_htx_session_consume(struct bn_htx_session *s, uint32_t sid, size_t n)
 	if (!s->cfg.manual_credit)
 		return BN_OK;
 	if (sid != 0 && (st = hs_stream_find(s, sid)) != NULL) {
+		/* Counters drop only once the credit is queued: a failed
+		 * grant leaves it to be returned again. */
 		m = n < st->rx_unret ? n : st->rx_unret;
-		st->rx_unret -= m;
 		if (m > 0 && !(st->flags & ST_RX_FIN)) {
 			if ((r = hs_grant(s, sid, (uint32_t)m)) != BN_OK)
 				return r;
 			st->rx_limit += m;
 		}
+		st->rx_unret -= m;
 	}
 	m = n < s->conn_rx_unret ? n : s->conn_rx_unret;
-	s->conn_rx_unret -= m;
 	if (m > 0) {
 		if ((r = hs_grant(s, 0, (uint32_t)m)) != BN_OK)
 			return r;
 		s->conn_rx_limit += m;
 	}
+	s->conn_rx_unret -= m;
 	return BN_OK;
 }
 
@@ -1469,6 +1543,7 @@ int
 bn_htx_session_reset_stream(struct bn_htx_session *s, uint32_t sid)
 {
 	struct hs_stream *st;
+	int r;
 
 	if (s->state == HS_ST_CLOSED)
 		return BN_ERR_CLOSED;
@@ -1481,10 +1556,12 @@ bn_htx_session_reset_stream(struct bn_htx_session *s, uint32_t sid)
 		bn_buf_free(st->sq);
 		st->sq = NULL;
 	}
-	bn_buf_free(st->rq);
-	st->rq = NULL;
 	/* The caller asked for it: no STREAM_RESET event. */
 	st->flags |= ST_RESET;
+	if ((r = hs_stream_drop_rq(s, st)) != BN_OK) {
+		hs_fail(s, BN_HTX_CLOSE_INTERNAL_ERROR, r, "credit");
+		return r;
+	}
 	if (!(st->flags & ST_TX_FIN)) {
 		st->flags |= ST_TX_FIN_Q;
 		hs_stream_ready_add(s, st);
@@ -1550,6 +1627,23 @@ bn_htx_session_close(struct bn_htx_session *s, uint16_t code,
 	return BN_OK;
 }
 
+/* close_drain_ms after the close, saturated. */
+static uint64_t
+drain_end(const struct bn_htx_session *s)
+{
+	if (s->cfg.close_drain_ms > UINT64_MAX - s->close_at)
+		return UINT64_MAX;
+	return s->close_at + s->cfg.close_drain_ms;
+}
+
+/* Closed, but output is still unsent or our CLOSE is draining. */
+static int
+draining(const struct bn_htx_session *s)
+{
+	return (s->obuf != NULL && bn_buf_len(s->obuf) > 0) ||
+	    (s->close_sent && !s->close_by_peer);
+}
+
 uint64_t
 bn_htx_session_next_timeout(const struct bn_htx_session *s)
 {
@@ -1557,8 +1651,9 @@ bn_htx_session_next_timeout(const struct bn_htx_session *s)
 
 #define EARLIER(x)	do { d = (x); if (d < t) t = d; } while (0)
 	if (s->state == HS_ST_CLOSED) {
-		if (s->close_sent && !s->close_by_peer)
-			EARLIER(s->close_at + s->cfg.close_drain_ms);
+		/* Never a deadline in the past: the drain is a hard end. */
+		if (draining(s) && s->now < drain_end(s))
+			EARLIER(drain_end(s));
 		return t;
 	}
 	if (s->state != HS_ST_OPEN) {
@@ -1573,8 +1668,11 @@ bn_htx_session_next_timeout(const struct bn_htx_session *s)
 	else if (s->cfg.ping_interval_ms &&
 	    s->profile != BN_HTX_PROFILE_LEGACY11)
 		EARLIER(s->t_last_rx + s->cfg.ping_interval_ms);
-	if (s->cfg.rekey_ms != UINT64_MAX)
+	if (s->cfg.rekey_ms <= UINT64_MAX - s->t_key_tx &&
+	    s->profile != BN_HTX_PROFILE_LEGACY11)
 		EARLIER(s->t_key_tx + s->cfg.rekey_ms);
+	if (s->rx_old_left > 0)
+		EARLIER(s->rx_old_at + HS_OLD_KEY_MS);
 #undef EARLIER
 	return t;
 }
@@ -1608,7 +1706,10 @@ bn_htx_session_tick(struct bn_htx_session *s, uint64_t now_ms)
 	    s->profile != BN_HTX_PROFILE_LEGACY11 &&
 	    s->now - s->t_last_rx >= s->cfg.ping_interval_ms)
 		(void)bn_htx_session_ping(s, NULL, s->now);
-	if (s->now - s->t_key_tx >= s->cfg.rekey_ms)
+	if (s->rx_old_left > 0 && s->now - s->rx_old_at >= HS_OLD_KEY_MS)
+		drop_rx_old(s);
+	if (s->profile != BN_HTX_PROFILE_LEGACY11 &&
+	    s->now - s->t_key_tx >= s->cfg.rekey_ms)
 		(void)bn_htx_session_key_update(s);
 	return BN_OK;
 }
@@ -1641,11 +1742,7 @@ bn_htx_session_done(const struct bn_htx_session *s, uint64_t now_ms)
 {
 	if (s->state != HS_ST_CLOSED)
 		return 0;
-	if (s->obuf != NULL && bn_buf_len(s->obuf) > 0)
-		return 0;
-	if (s->close_sent && !s->close_by_peer)
-		return now_ms >= s->close_at + s->cfg.close_drain_ms;
-	return 1;
+	return !draining(s) || now_ms >= drain_end(s);
 }
 
 int

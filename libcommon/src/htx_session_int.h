@@ -117,7 +117,7 @@ struct bn_htx_session {
 	uint32_t	 nstreams;
 	struct hs_stream *ready;	/* ring head */
 	uint32_t	 next_local_id;
-	uint32_t	 wire_next_local;	/* lower local IDs are on the wire */
+	uint32_t	 wire_next_local;	/* below: all on the wire */
 	uint32_t	 peer_max_id;
 	uint32_t	 nwritable;
 	int		 want_w_session;
@@ -170,5 +170,6 @@ void	hs_stream_ready_add(struct bn_htx_session *s, struct hs_stream *st);
 int	hs_stream_next_writable(struct bn_htx_session *s, uint32_t *sid);
 size_t	hs_stream_memory(const struct bn_htx_session *s);
 int	hs_grant(struct bn_htx_session *s, uint32_t sid, uint32_t credit);
+int	hs_stream_drop_rq(struct bn_htx_session *s, struct hs_stream *st);
 
 #endif /* BETANET_HTX_SESSION_INT_H */

@@ -8,6 +8,14 @@
  * no stream memory at all (the hash table goes too).  Flow control uses
  * absolute offsets: a side may send up to *_limit, and a WINDOW_UPDATE
  * raises the limit; the window is limit - offset.
+ *
+ * MESSAGE reassembly is credited as it arrives (withholding connection
+ * credit until a message completes could deadlock two streams), so it
+ * is bounded separately: all partial messages of a session together
+ * stay within max_reassembly, and a frame that would pass it resets its
+ * stream.  Our own streams reach the wire in ID order (a peer refuses a
+ * new ID below one it has seen): a stream written before a lower one
+ * first opens the lower ones with empty frames.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +111,10 @@ stream_free(struct bn_htx_session *s, struct hs_stream *st)
 		s->sq_total -= bn_buf_len(st->sq);
 		bn_buf_free(st->sq);
 	}
-	bn_buf_free(st->rq);
+	if (st->rq != NULL) {
+		s->rq_total -= bn_buf_len(st->rq);
+		bn_buf_free(st->rq);
+	}
 	if (st->flags & ST_W_PENDING)
 		s->nwritable--;
 	free(st);
@@ -153,6 +164,7 @@ hs_stream_free_all(struct bn_htx_session *s)
 	s->nstreams = 0;
 	s->nwritable = 0;
 	s->sq_total = 0;
+	s->rq_total = 0;
 }
 
 /* An ID of the peer's parity: client odd from 3, server even from 2. */
@@ -262,6 +274,31 @@ credit_discarded(struct bn_htx_session *s, struct hs_stream *st, size_t n)
 	return BN_OK;
 }
 
+/*
+ * Drop st's partial message.  With manual credit its bytes counted as
+ * delivered, yet the caller will never see them: take them back from
+ * the unreturned counters and credit them here, or the connection
+ * window shrinks for good.
+ */
+int
+hs_stream_drop_rq(struct bn_htx_session *s, struct hs_stream *st)
+{
+	size_t have, m = 0;
+
+	if (st->rq == NULL)
+		return BN_OK;
+	have = bn_buf_len(st->rq);
+	s->rq_total -= have;
+	bn_buf_free(st->rq);
+	st->rq = NULL;
+	if (!s->cfg.manual_credit || have == 0)
+		return BN_OK;
+	m = have < st->rx_unret ? have : (size_t)st->rx_unret;
+	st->rx_unret -= m;
+	s->conn_rx_unret -= m < s->conn_rx_unret ? m : s->conn_rx_unret;
+	return credit_discarded(s, st, m);
+}
+
 static void
 push_ev(struct bn_htx_session *s, uint8_t type, uint32_t sid,
     const uint8_t *d, size_t len, int fin, struct bn_buf *own, int err)
@@ -279,7 +316,10 @@ push_ev(struct bn_htx_session *s, uint8_t type, uint32_t sid,
 	(void)hs_push(s, &e);
 }
 
-/* MESSAGE delivery: reassemble up to max_message, then hand it over. */
+/*
+ * MESSAGE delivery: reassemble up to max_message (and the session's
+ * max_reassembly for all partial messages), then hand it over.
+ */
 static int
 deliver_message(struct bn_htx_session *s, struct hs_stream *st,
     const uint8_t *d, size_t n, int fin)
@@ -287,13 +327,14 @@ deliver_message(struct bn_htx_session *s, struct hs_stream *st,
 	size_t have = st->rq ? bn_buf_len(st->rq) : 0;
 	int r;
 
-	if (n > s->cfg.max_message - have) {
+	if (n > s->cfg.max_message - have ||
+	    n > s->cfg.max_reassembly - s->rq_total) {
 		/* Too big for us: stop delivering, keep crediting. */
-		bn_buf_free(st->rq);
-		st->rq = NULL;
 		st->flags |= ST_RESET;
 		push_ev(s, BN_HTX_EV_STREAM_RESET, st->id, NULL, 0, 0, NULL,
 		    BN_ERR_TOO_LARGE);
+		if ((r = hs_stream_drop_rq(s, st)) != BN_OK)
+			return r;
 		return credit_discarded(s, st, n);
 	}
 	if (n > 0) {
@@ -302,13 +343,15 @@ deliver_message(struct bn_htx_session *s, struct hs_stream *st,
 			return BN_ERR_ALLOC;
 		if ((r = bn_buf_put(st->rq, d, n)) != BN_OK)
 			return r;
+		s->rq_total += n;
 	}
 	if (fin) {
-		if (st->rq != NULL)
+		if (st->rq != NULL) {
+			s->rq_total -= bn_buf_len(st->rq);
 			push_ev(s, BN_HTX_EV_MESSAGE, st->id,
 			    bn_buf_ptr(st->rq), bn_buf_len(st->rq), 1, st->rq,
 			    BN_OK);
-		else
+		} else
 			push_ev(s, BN_HTX_EV_MESSAGE, st->id, no_data, 0, 1,
 			    NULL, BN_OK);
 		st->rq = NULL;
@@ -376,9 +419,12 @@ hs_stream_rx(struct bn_htx_session *s, uint32_t sid, const uint8_t *p,
 		r = credit_discarded(s, st, n);
 	else {
 		if (s->cfg.deliver_chunks) {
-			push_ev(s, BN_HTX_EV_STREAM_DATA, sid,
-			    n ? p : no_data, n, fin, NULL, BN_OK);
-			s->in_lent = 1;
+			/* An empty frame without FIN only opens the stream. */
+			if (n > 0 || fin) {
+				push_ev(s, BN_HTX_EV_STREAM_DATA, sid,
+				    n ? p : no_data, n, fin, NULL, BN_OK);
+				s->in_lent = 1;
+			}
 			r = BN_OK;
 		} else
 			r = deliver_message(s, st, p, n, fin);
@@ -487,12 +533,56 @@ seal_chunk(struct bn_htx_session *s, struct hs_stream *st, size_t n,
 	s->conn_tx += n;
 	if (fin)
 		st->flags |= ST_TX_FIN;
+	if (st->flags & ST_LOCAL) {
+		st->flags |= ST_TX_OPEN;
+		if (st->id >= s->wire_next_local)
+			s->wire_next_local = st->id + 2;
+	}
 	if (st->flags & ST_WANT_W) {
 		st->flags &= ~ST_WANT_W;
 		if (!(st->flags & ST_TX_FIN_Q)) {
 			st->flags |= ST_W_PENDING;
 			s->nwritable++;
 		}
+	}
+	return BN_OK;
+}
+
+/*
+ * Before the first frame of local stream st: open every lower local
+ * stream not yet on the wire with an empty STREAM frame (Flags 0,
+ * Offset 0, DataLen 0), lowest first, since the peer refuses a new ID
+ * below one it has seen (§4).  Each ID is passed once per session.
+ * BN_ERR_NO_SPACE when room runs out; the rest follows on a later pull.
+ */
+static int
+open_lower(struct bn_htx_session *s, struct hs_stream *st,
+    struct bn_buf *out, size_t *room)
+{
+	const size_t fixed = HS_KU_FRAME + BN_HTX_OVERHEAD +
+	    BN_HTX_STREAM_HDR_LEN;
+	uint8_t hdr[BN_HTX_STREAM_HDR_LEN];
+	struct hs_stream *lo;
+	struct bn_iov iov;
+	size_t before;
+	int r;
+
+	memset(hdr, 0, sizeof(hdr));
+	iov.base = hdr;
+	iov.len = sizeof(hdr);
+	while (s->wire_next_local < st->id) {
+		lo = hs_stream_find(s, s->wire_next_local);
+		if (lo != NULL && !(lo->flags & ST_TX_OPEN)) {
+			if (*room < fixed)
+				return BN_ERR_NO_SPACE;
+			before = bn_buf_len(out);
+			if ((r = hs_seal(s, BN_HTX_STREAM, lo->id, 0, &iov, 1,
+			    out)) != BN_OK)
+				return r;
+			*room -= bn_buf_len(out) - before;
+			lo->flags |= ST_TX_OPEN;
+		}
+		s->wire_next_local += 2;
 	}
 	return BN_OK;
 }
@@ -514,6 +604,14 @@ hs_stream_pull(struct bn_htx_session *s, struct bn_buf *out, size_t room)
 	int r, fin;
 
 	while ((st = s->ready) != NULL) {
+		if ((st->flags & (ST_LOCAL | ST_TX_OPEN)) == ST_LOCAL &&
+		    st->id > s->wire_next_local) {
+			r = open_lower(s, st, out, &room);
+			if (r == BN_ERR_NO_SPACE)
+				return BN_OK;
+			if (r != BN_OK)
+				return r;
+		}
 		qlen = st->sq ? bn_buf_len(st->sq) : 0;
 		n = qlen;
 		if ((c = st->tx_limit - st->tx_off) < n)

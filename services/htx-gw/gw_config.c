@@ -17,6 +17,7 @@ static const char *const gw_backends[] = { "htx", "echo", NULL };
 static const struct bn_config_field gw_upstream_fields[] = {
 	BN_CFG_F_ADDR("addr", struct gw_upstream_cfg, addr, NULL),
 	BN_CFG_F_STR("pub", struct gw_upstream_cfg, pub, NULL, 64, 64),
+	BN_CFG_F_BOOL("compat", struct gw_upstream_cfg, compat, "false"),
 	BN_CFG_F_END
 };
 
@@ -62,6 +63,27 @@ static const struct bn_config_field gw_config_fields[] = {
 	BN_CFG_F_INT("workers", F, workers, "1", 1, GW_MAX_WORKERS),
 	BN_CFG_F_TABLE_LIST("upstreams", F, upstreams, gw_upstream_fields,
 	    struct gw_upstream_cfg, GW_MAX_UPSTREAMS),
+	BN_CFG_F_STR("key", F, key_file, "", 0, 4096),
+	BN_CFG_F_STR("admin_socket", F, admin_socket, "", 0, 107),
+	BN_CFG_F_BOOL("allow_compat", F, allow_compat, "false"),
+	BN_CFG_F_INT("upstream_streams", F, upstream_streams, "64", 1, 4096),
+	BN_CFG_F_INT("upstream_sessions", F, upstream_sessions, "8", 1, 1024),
+	BN_CFG_F_DURATION("upstream_connect_timeout", F,
+	    upstream_connect_timeout_ms, "5s", 100, 600000),
+	BN_CFG_F_DURATION("upstream_idle_timeout", F,
+	    upstream_idle_timeout_ms, "60s", 0, 86400000),
+	BN_CFG_F_DURATION("upstream_ping_interval", F,
+	    upstream_ping_interval_ms, "5s", 0, 3600000),
+	BN_CFG_F_DURATION("response_timeout", F, response_timeout_ms, "30s",
+	    100, 3600000),
+	BN_CFG_F_DURATION("eject_base", F, eject_base_ms, "500ms", 10,
+	    600000),
+	BN_CFG_F_DURATION("eject_cap", F, eject_cap_ms, "30s", 10, 3600000),
+	BN_CFG_F_SIZE("spool_mem", F, spool_mem, "1MiB", 4096,
+	    (int64_t)1 << 30),
+	BN_CFG_F_SIZE("max_response_bytes", F, max_response_bytes, "4GiB",
+	    4096, (int64_t)1 << 40),
+	BN_CFG_F_STR("spool_dir", F, spool_dir, "", 0, 200),
 	BN_CFG_F_END
 };
 static const struct bn_config_field gw_upstreams_only[] = {
@@ -74,7 +96,8 @@ static const struct bn_config_field gw_upstreams_only[] = {
 static const char gw_usage[] =
 "usage: htx-gw [--config FILE] [--listen HOST:PORT]... [--ticketd PATH]\n"
 "              [--upstream HOST:PORT,PUBHEX]... [--tickets on|off]\n"
-"              [--workers N] [--backend htx|echo] | --help | --version\n"
+"              [--workers N] [--backend htx|echo] [--key FILE]\n"
+"              [--admin-socket PATH] | --help | --version\n"
 "\n"
 "The HTTP/1.1 gateway: admits clients holding a ticket (verified by\n"
 "ticketd) and carries their requests to upstreamd over HTX.\n"
@@ -86,6 +109,9 @@ static const char gw_usage[] =
 "  --tickets off      admit everyone: DEVELOPMENT ONLY\n"
 "  --workers N        fork N processes sharing the port (SO_REUSEPORT)\n"
 "  --backend echo     answer from an in-process echo app: TESTS ONLY\n"
+"  --key FILE         gateway static key (betanet keygen); default: an\n"
+"                     ephemeral key, logged as a warning\n"
+"  --admin-socket P   admin socket (default <run_dir>/htx-gw.sock)\n"
 "  --set KEY=VAL      set one `htx_gw` key, e.g. --set max_body_bytes=8MiB\n"
 "\n"
 "Signals: SIGTERM drains and exits 0; SIGHUP reloads the limits.\n"
@@ -101,6 +127,8 @@ static const struct option gw_opts[] = {
 	{ "workers",	required_argument,	NULL, 'w' },
 	{ "backend",	required_argument,	NULL, 'b' },
 	{ "set",	required_argument,	NULL, 'o' },
+	{ "key",	required_argument,	NULL, 'k' },
+	{ "admin-socket", required_argument,	NULL, 'a' },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ NULL,		0,			NULL, 0 }
@@ -170,6 +198,12 @@ parse_flags(struct gw_flags *f, int argc, char **argv,
 			break;
 		case 'b':
 			r = flag_set(f, "backend", optarg, errbuf, errlen);
+			break;
+		case 'k':
+			r = flag_set(f, "key", optarg, errbuf, errlen);
+			break;
+		case 'a':
+			r = flag_set(f, "admin_socket", optarg, errbuf, errlen);
 			break;
 		case 'o':
 			/* Split at apply time: argv stays whole for SIGHUP. */
@@ -289,6 +323,26 @@ validate(struct gw_config *cfg, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "htx_gw.upstreams: give at least one "
 		    "(--upstream HOST:PORT,PUBHEX)");
 		return BN_ERR_CONFIG;
+	}
+	for (i = 0; i < cfg->upstreams.n; i++) {
+		u = &((struct gw_upstream_cfg *)cfg->upstreams.v)[i];
+		if (u->compat && !cfg->allow_compat) {
+			snprintf(errbuf, errlen, "htx_gw.upstreams[%zu]: compat "
+			    "needs allow_compat: true", i);
+			return BN_ERR_CONFIG;
+		}
+	}
+	if (cfg->admin_socket[0] == '\0') {
+		if ((p = malloc(256)) == NULL)
+			return BN_ERR_ALLOC;
+		n = snprintf(p, 256, "%s/htx-gw.sock", cfg->common.run_dir);
+		free(cfg->admin_socket);
+		cfg->admin_socket = p;
+		if (n < 0 || n > 107) {
+			snprintf(errbuf, errlen, "htx_gw.admin_socket: path "
+			    "must be 1..107 bytes");
+			return BN_ERR_CONFIG;
+		}
 	}
 	if (cfg->ticketd_socket[0] == '\0') {
 		if ((p = malloc(256)) == NULL)

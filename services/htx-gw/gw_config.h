@@ -34,6 +34,7 @@ enum gw_tickets { GW_TICKETS_ON = 0, GW_TICKETS_OFF = 1 };
 struct gw_upstream_cfg {
 	struct bn_config_addr	addr;
 	char			*pub;		/* 64 hex digits */
+	int			 compat;	/* Python server: allow_compat */
 	uint8_t			 pub_key[BN_KEY_LEN]; /* after validate */
 };
 
@@ -66,6 +67,21 @@ struct gw_config {
 	int64_t			 workers;
 	struct bn_config_list	 upstreams;	/* struct gw_upstream_cfg */
 	char			*config_path;	/* --config, or NULL */
+	/* The HTX backend (gw_backend_htx.h). */
+	char			*key_file;	/* "": ephemeral key */
+	char			*admin_socket;	/* "": <run_dir>/htx-gw.sock */
+	int			 allow_compat;
+	int64_t			 upstream_streams;
+	int64_t			 upstream_sessions;
+	uint64_t		 upstream_connect_timeout_ms;
+	uint64_t		 upstream_idle_timeout_ms;
+	uint64_t		 upstream_ping_interval_ms;
+	uint64_t		 response_timeout_ms;
+	uint64_t		 eject_base_ms;
+	uint64_t		 eject_cap_ms;
+	uint64_t		 spool_mem;
+	uint64_t		 max_response_bytes;
+	char			*spool_dir;	/* "": $TMPDIR or /tmp */
 };
 
 enum gw_config_action {

@@ -127,7 +127,10 @@ up_server_htx_config(const struct up_server *srv, int legacy,
 	bn_htx_config_default(hc);
 	hc->role = BN_HTX_SERVER;
 	memcpy(hc->static_priv, srv->node_priv, BN_KEY_LEN);
-	hc->allow_compat = cfg->allow_compat;
+	memcpy(hc->static_pub, srv->node_pub, BN_KEY_LEN);
+	hc->has_static_pub = 1;
+	/* A legacy listener is itself the operator's opt-in to weak keys. */
+	hc->allow_compat = cfg->allow_compat || legacy;
 	hc->legacy11 = legacy;
 	hc->max_streams = (uint32_t)cfg->max_streams;
 	hc->max_message = (size_t)cfg->max_message;

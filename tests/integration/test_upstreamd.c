@@ -252,7 +252,7 @@ tc_open(int port, const uint8_t pub[BN_KEY_LEN], enum tc_mode mode)
 	hc.role = BN_HTX_CLIENT;
 	memcpy(hc.server_pub, pub, BN_KEY_LEN);
 	hc.offer_native = mode == TC_NATIVE;
-	hc.allow_compat = mode == TC_COMPAT;
+	hc.allow_compat = mode != TC_NATIVE;
 	hc.legacy11 = mode == TC_LEGACY;
 	hc.max_streams = 20000;
 	hc.max_message = 64u << 20;
@@ -393,6 +393,13 @@ request(struct tc *c, const char *method, const char *url,
 
 /* ---- fixture ----------------------------------------------------- */
 
+/*
+ * HX_CHECK returns at once; so that a failing test leaves no daemon
+ * behind, main() cleans up whatever fixture is still live at exit.
+ */
+static struct fx *live_fx;
+static struct hx_daemon *live_origin;
+
 static int
 fx_init(struct fx *f, const char *tag)
 {
@@ -401,6 +408,7 @@ fx_init(struct fx *f, const char *tag)
 	memset(f, 0, sizeof(*f));
 	if (hx_tmpdir(f->dir, sizeof(f->dir), tag) != 0)
 		return -1;
+	live_fx = f;
 	snprintf(prefix, sizeof(prefix), "%s/node", f->dir);
 	snprintf(f->key, sizeof(f->key), "%s/node.key", f->dir);
 	snprintf(f->log, sizeof(f->log), "%s/upstreamd.log", f->dir);
@@ -467,6 +475,7 @@ fx_start(struct fx *f, const char *const *extra)
 static void
 fx_done(struct fx *f)
 {
+	live_fx = NULL;
 	hx_cleanup(&f->d);
 	if (getenv("BN_IT_KEEP") == NULL)
 		hx_rmrf(f->dir);
@@ -516,7 +525,7 @@ healthy(struct fx *f)
 static int
 t_basic(void)
 {
-	struct fx f;
+	static struct fx f;	/* outlives an early HX_CHECK return */
 	struct tc *c = NULL;
 	struct reply r;
 	char out[4096];
@@ -569,7 +578,7 @@ t_static(void)
 	    "/s/%2e%2e/upstreamd.log", "/s/%2E%2E/node.key", "/s/a.txt%00",
 	    "/s/..%2fnode.key", "/s/link/node.key", "/s/sub/../../node.key",
 	    "/s/%2e%2e%2fnode.key" };
-	struct fx f;
+	static struct fx f;	/* outlives an early HX_CHECK return */
 	struct tc *c = NULL;
 	struct reply r;
 	char etag[256], path[512];
@@ -603,8 +612,8 @@ t_static(void)
 static int
 t_proxy(void)
 {
-	struct fx f;
-	struct hx_daemon origin;
+	static struct fx f;	/* outlives an early HX_CHECK return */
+	static struct hx_daemon origin;
 	struct tc *c = NULL;
 	struct reply r;
 	char url[64], oport[16], odir[400], path[512], olog[400];
@@ -613,6 +622,7 @@ t_proxy(void)
 	int rc = 1, p, i;
 
 	memset(&origin, 0, sizeof(origin));
+	live_origin = &origin;
 	if (fx_init(&f, "up-proxy") != 0)
 		goto out;
 	p = hx_free_port();
@@ -663,6 +673,7 @@ t_proxy(void)
  out:
 	tc_free(c);
 	hx_cleanup(&origin);
+	live_origin = NULL;
 	fx_done(&f);
 	return rc;
 }
@@ -670,7 +681,7 @@ t_proxy(void)
 static int
 t_big(void)
 {
-	struct fx f;
+	static struct fx f;	/* outlives an early HX_CHECK return */
 	struct tc *c = NULL;
 	struct reply r;
 	uint8_t *big = NULL;
@@ -716,7 +727,7 @@ t_big(void)
 static int
 t_concurrent(void)
 {
-	struct fx f;
+	static struct fx f;	/* outlives an early HX_CHECK return */
 	struct tc *c[10];
 	struct reply r;
 	uint32_t sid[10][50];
@@ -770,7 +781,7 @@ static int
 t_compat(void)
 {
 	const char *allow[] = { "--allow-compat", NULL };
-	struct fx f;
+	static struct fx f;	/* outlives an early HX_CHECK return */
 	struct tc *c = NULL;
 	char out[4096];
 	uint32_t sid;
@@ -812,7 +823,7 @@ t_compat(void)
 static int
 t_legacy(void)
 {
-	struct fx f;
+	static struct fx f;	/* outlives an early HX_CHECK return */
 	struct tc *c = NULL;
 	struct tc_msg *m;
 	char out[4096], msg[64];
@@ -848,7 +859,7 @@ static int
 t_robust(void)
 {
 	const char *lim[] = { "--set", "handshake_timeout=1s", NULL };
-	struct fx f;
+	static struct fx f;	/* outlives an early HX_CHECK return */
 	struct tc *c = NULL;
 	uint8_t junk[4096];
 	int rc = 1, fd = -1, stall = -1, i, n;
@@ -903,7 +914,7 @@ t_robust(void)
 static int
 t_kill9(void)
 {
-	struct fx f;
+	static struct fx f;	/* outlives an early HX_CHECK return */
 	char want[200], out[4096];
 	int rc = 1, x;
 
@@ -928,7 +939,7 @@ t_kill9(void)
 static int
 t_sigterm(void)
 {
-	struct fx f;
+	static struct fx f;	/* outlives an early HX_CHECK return */
 	struct tc *c = NULL;
 	uint32_t sid;
 	int rc = 1, x;
@@ -953,7 +964,7 @@ t_sigterm(void)
 static int
 t_badkey(void)
 {
-	struct fx f;
+	static struct fx f;	/* outlives an early HX_CHECK return */
 	char bad[400], *argv[8], port[32];
 	int rc = 1, x;
 
@@ -995,7 +1006,7 @@ t_admin(void)
 	    BETANET__UPSTREAMD__LIST_SESSIONS__INIT;
 	Betanet__Header h = BETANET__HEADER__INIT;
 	Betanet__Upstreamd__UpstreamdResponse *resp = NULL;
-	struct fx f;
+	static struct fx f;	/* outlives an early HX_CHECK return */
 	struct tc *c = NULL;
 	uint8_t buf[256], *p = NULL;
 	size_t len;
@@ -1066,6 +1077,15 @@ static const struct {
 	{ "admin", t_admin },
 };
 
+static void
+cleanup_live(void)
+{
+	if (live_origin != NULL)
+		hx_cleanup(live_origin);
+	if (live_fx != NULL)
+		fx_done(live_fx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1076,6 +1096,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: it_upstreamd TEST\n");
 		return 2;
 	}
+	atexit(cleanup_live);
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
 		if (strcmp(tests[i].name, argv[1]) == 0)
 			return tests[i].fn();

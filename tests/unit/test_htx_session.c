@@ -352,9 +352,10 @@ native_cfgs(const struct keys *k, struct bn_htx_config *cc,
     struct bn_htx_config *sc)
 {
 	cfgs(k, cc, sc);
-	/* The vector grants credit by hand: exactly 16 + 16 bytes. */
-	cc->manual_credit = 1;
-	sc->manual_credit = 1;
+	/* The vector grants credit by hand: exactly 16 + 16 bytes (manual
+	 * credit needs chunk delivery; the wire is the same). */
+	cc->manual_credit = cc->deliver_chunks = 1;
+	sc->manual_credit = sc->deliver_chunks = 1;
 }
 
 /* Up to the native switch, checking every handshake step. */
@@ -551,7 +552,7 @@ START_TEST(test_native_negative)
 		struct pair p;
 		struct bn_buf *o;
 		struct bn_htx_frame last;
-		int nf, msgs_before;
+		int nf, msgs_before, data_before;
 		size_t fi;
 
 		native_open(&p, j, &k, SIZE_MAX);
@@ -565,18 +566,22 @@ START_TEST(test_native_negative)
 			snprintf(path, sizeof(path), "frame");
 			b = tu_json_hex(json_array_get(fr, fi), path, &n);
 			msgs_before = p.sr.nmsg;
+			data_before = p.sr.data_events;
 			feed(p.s, &p.sr, b, n, SIZE_MAX);
 			free(b);
 			if (fi + 1 < json_array_size(fr))
 				ck_assert_msg(!p.sr.closed, "%s early", name);
-			else
+			else {
+				/* the offending frame delivers nothing */
 				ck_assert_int_eq(p.sr.nmsg, msgs_before);
+				ck_assert_int_eq(p.sr.data_events,
+				    data_before);
+			}
 		}
 		ck_assert_msg(p.sr.closed, "%s: not closed", name);
 		ck_assert_int_eq(p.sr.by_peer, 0);
 		ck_assert_msg(p.sr.code == code, "%s: code %d want %d", name,
 		    p.sr.code, code);
-		ck_assert_int_eq(p.sr.data_events, 0);
 		o = pull_all(p.s, NULL);
 		open_frames(key_s, salt_s, o, &nf, &last, pl);
 		ck_assert_int_ge(nf, 1);
@@ -744,6 +749,10 @@ START_TEST(test_tcp11_transcript)
 	keys_seed(j, &k);
 	cfgs(&k, &cc, &sc);
 	cc.legacy11 = sc.legacy11 = 1;
+	/* Legacy is weak by construction: opt-in through allow_compat. */
+	ck_assert_ptr_null(bn_htx_session_new(&cc, 0));
+	ck_assert_ptr_null(bn_htx_session_new(&sc, 0));
+	cc.allow_compat = sc.allow_compat = 1;
 	pair_new(&p, &k, &cc, &sc);
 	pair_handshake(&p);
 	ck_assert_int_eq(p.cr.prof, BN_HTX_PROFILE_LEGACY11);
@@ -1074,7 +1083,9 @@ START_TEST(test_auto_rekey)
 
 	random_keys(&k);
 	cfgs(&k, &cc, &sc);
-	cc.rekey_frames = 10;
+	/* 16 (BN_HTX_KEY_UPDATE_MIN_FRAMES) is the floor of automatic
+	 * rekeys: a peer's flood check must never trip on them. */
+	cc.rekey_frames = BN_HTX_KEY_UPDATE_MIN_FRAMES;
 	cc.max_frame_data = 1000;
 	sc.rekey_bytes = 5000;
 	sc.max_frame_data = 1000;
@@ -1085,18 +1096,20 @@ START_TEST(test_auto_rekey)
 	pump(&p);
 	ck_assert_int_eq(memcmp(rec_find(&p.sr, sid)->d, a, len), 0);
 	bn_htx_session_stats(p.c, &st);
-	ck_assert_uint_ge(st.key_updates_out, 200 / 10 - 1);
+	ck_assert_uint_ge(st.key_updates_out,
+	    200 / BN_HTX_KEY_UPDATE_MIN_FRAMES - 1);
 	{
 		uint64_t out = st.key_updates_out;
 
 		bn_htx_session_stats(p.s, &st);
 		ck_assert_uint_eq(st.key_updates_in, out);
 	}
-	send_all(&p, 0, sid, a, 20000);
+	/* bytes: 5000 per key, but never fewer than 16 frames */
+	send_all(&p, 0, sid, a, 60000);
 	pump(&p);
 	bn_htx_session_stats(p.s, &st);
 	ck_assert_uint_ge(st.key_updates_out, 3);
-	ck_assert_int_eq(memcmp(rec_find(&p.cr, sid)->d, a, 20000), 0);
+	ck_assert_int_eq(memcmp(rec_find(&p.cr, sid)->d, a, 60000), 0);
 	/* time: an hour (here 1 s) under one key */
 	{
 		uint64_t before;
@@ -1148,7 +1161,7 @@ stream_pl(uint8_t *out, int fin, uint64_t off, const uint8_t *d, size_t n)
 static void
 expect_close(struct pair *p, struct bn_buf *b, int code)
 {
-	int msgs = p->sr.nmsg;
+	int msgs = p->sr.nmsg, data = p->sr.data_events;
 
 	feed(p->s, &p->sr, bn_buf_ptr(b), bn_buf_len(b), SIZE_MAX);
 	bn_buf_free(b);
@@ -1156,7 +1169,7 @@ expect_close(struct pair *p, struct bn_buf *b, int code)
 	ck_assert_int_eq(p->sr.code, code);
 	ck_assert_int_eq(p->sr.by_peer, 0);
 	ck_assert_int_eq(p->sr.nmsg, msgs);
-	ck_assert_int_eq(p->sr.data_events, 0);
+	ck_assert_int_eq(p->sr.data_events, data);
 	xfer(p->s, &p->sr, p->c, &p->cr, NULL, SIZE_MAX);
 	ck_assert_int_eq(p->cr.closed, 1);
 	ck_assert_int_eq(p->cr.by_peer, 1);
@@ -1186,6 +1199,7 @@ crafted_case(int c)
 	random_keys(&k);
 	cfgs(&k, &cc, &sc);
 	sc.manual_credit = 1;
+	sc.deliver_chunks = 1;
 	native_pair(&p, &k, &cc, &sc);
 	ck_assert_int_eq(bn_htx_session_open_stream(p.c, &sid), BN_OK);
 	/* Valid traffic first gets through: a PING, say. */
@@ -1646,6 +1660,553 @@ START_TEST(test_native_old_generation)
 }
 END_TEST
 
+/* ---- review fixes: each test fails on the code before the fix ----------- */
+
+/*
+ * HIGH 1: unfinished MESSAGE-mode streams cannot pin max_streams *
+ * max_message: all partial messages share max_reassembly, and a frame
+ * that would pass it resets its stream (credit still flows).
+ */
+START_TEST(test_reassembly_budget)
+{
+	struct bn_htx_config cc, sc;
+	struct keys k;
+	struct pair p;
+	const size_t per = (size_t)4 << 20, budget = (size_t)8 << 20;
+	uint8_t *a = pattern(per, 6);
+	uint32_t sid[8], last;
+	size_t off, acc, mem;
+	int i, r, rounds;
+
+	random_keys(&k);
+	cfgs(&k, &cc, &sc);
+	sc.max_reassembly = budget;
+	native_pair(&p, &k, &cc, &sc);
+	bn_buf_free(p.c2s);		/* no log: too big */
+	p.c2s = NULL;
+	for (i = 0; i < 8; i++) {
+		ck_assert_int_eq(bn_htx_session_open_stream(p.c, &sid[i]),
+		    BN_OK);
+		/* never FIN */
+		for (off = 0, rounds = 0; off < per; ) {
+			r = bn_htx_session_write(p.c, sid[i], a + off,
+			    per - off, 0, &acc);
+			ck_assert(r == BN_OK || r == BN_ERR_BLOCKED);
+			off += acc;
+			pump(&p);
+			ck_assert_int_lt(++rounds, 100000);
+		}
+		pump(&p);
+	}
+	/* Two fill the budget exactly; the other six are reset. */
+	ck_assert(!p.sr.closed && !p.cr.closed);
+	ck_assert_int_eq(p.sr.opens, 8);
+	ck_assert_int_eq(p.sr.resets, 6);
+	ck_assert_int_eq(p.sr.nmsg, 0);
+	mem = bn_htx_session_memory(p.s);
+	ck_assert_msg(mem <= 2 * budget, "server holds %zu", mem);
+	/* The first one completes; then a fresh message fits again. */
+	ck_assert_int_eq(bn_htx_session_write(p.c, sid[0], NULL, 0, 1, &acc),
+	    BN_OK);
+	pump(&p);
+	ck_assert_int_eq(p.sr.nmsg, 1);
+	ck_assert_uint_eq(rec_find(&p.sr, sid[0])->len, per);
+	ck_assert_int_eq(memcmp(rec_find(&p.sr, sid[0])->d, a, per), 0);
+	/* Reset streams still take FIN (their data is discarded). */
+	for (i = 2; i < 8; i++)
+		ck_assert_int_eq(bn_htx_session_write(p.c, sid[i], NULL, 0, 1,
+		    &acc), BN_OK);
+	pump(&p);
+	ck_assert_int_eq(p.sr.nmsg, 1);
+	ck_assert_int_eq(bn_htx_session_open_stream(p.c, &last), BN_OK);
+	send_all(&p, 1, last, a, 100000);
+	pump(&p);
+	ck_assert_int_eq(p.sr.nmsg, 2);
+	ck_assert_int_eq(memcmp(rec_find(&p.sr, last)->d, a, 100000), 0);
+	ck_assert(!p.sr.closed && !p.cr.closed);
+	free(a);
+	pair_free(&p);
+}
+END_TEST
+
+/*
+ * HIGH 2: after a close the drain is a hard limit: next_timeout is never
+ * in the past, done() turns true at close + close_drain_ms even when the
+ * peer never reads, and a close without a CLOSE frame gets that deadline
+ * too.
+ */
+START_TEST(test_close_drain_deadline)
+{
+	struct bn_htx_config cc, sc;
+	struct keys k;
+	struct pair p;
+	uint8_t junk[64];
+	uint64_t t, nt;
+	uint32_t sid;
+
+	random_keys(&k);
+	cfgs(&k, &cc, &sc);
+	native_pair(&p, &k, &cc, &sc);
+	/* A frame that fails to open: CLOSE AUTH_FAILED queued at 1000. */
+	memset(junk, 0, sizeof(junk));
+	junk[2] = 40;
+	p.sr.now = 1000;
+	feed(p.s, &p.sr, junk, 43, SIZE_MAX);
+	ck_assert_int_eq(p.sr.closed, 1);
+	ck_assert_int_eq(p.sr.code, BN_HTX_CLOSE_AUTH_FAILED);
+	ck_assert_uint_gt(bn_htx_session_pending_output(p.s), 0);
+	/* The peer never reads. */
+	for (t = 1000; t <= 1000 + 3600 * 1000; t += 250) {
+		ck_assert_int_eq(bn_htx_session_tick(p.s, t), BN_OK);
+		nt = bn_htx_session_next_timeout(p.s);
+		ck_assert_uint_gt(nt, t);
+		ck_assert_int_eq(bn_htx_session_done(p.s, t), t >= 3000);
+		if (t < 3000)
+			ck_assert_uint_eq(nt, 3000);
+		else
+			ck_assert_uint_eq(nt, UINT64_MAX);
+	}
+	ck_assert_uint_gt(bn_htx_session_pending_output(p.s), 0);
+	pair_free(&p);
+
+	/* compat: closed without a CLOSE frame, a reply still unsent. */
+	random_keys(&k);
+	cfgs(&k, &cc, &sc);
+	cc.offer_native = 0;
+	cc.allow_compat = sc.allow_compat = 1;
+	pair_new(&p, &k, &cc, &sc);
+	pair_handshake(&p);
+	ck_assert_int_eq(bn_htx_session_open_stream(p.c, &sid), BN_OK);
+	ck_assert_int_eq(bn_htx_session_send_message(p.c, sid,
+	    (const uint8_t *)"req", 3), BN_OK);
+	pump(&p);
+	ck_assert_int_eq(p.sr.nmsg, 1);
+	ck_assert_int_eq(bn_htx_session_send_message(p.s, sid,
+	    (const uint8_t *)"resp", 4), BN_OK);
+	p.sr.now = 500;
+	feed(p.s, &p.sr, junk, 43 + 8, SIZE_MAX);
+	ck_assert_int_eq(p.sr.closed, 1);
+	ck_assert_uint_gt(bn_htx_session_pending_output(p.s), 0);
+	ck_assert(!bn_htx_session_done(p.s, 500));
+	ck_assert_uint_eq(bn_htx_session_next_timeout(p.s), 2500);
+	ck_assert(!bn_htx_session_done(p.s, 2499));
+	ck_assert(bn_htx_session_done(p.s, 2500));
+	ck_assert_int_eq(bn_htx_session_tick(p.s, 2500), BN_OK);
+	ck_assert_uint_eq(bn_htx_session_next_timeout(p.s), UINT64_MAX);
+	pair_free(&p);
+
+	/* Flushed and closed by the peer: done at once, no deadline. */
+	random_keys(&k);
+	cfgs(&k, &cc, &sc);
+	native_pair(&p, &k, &cc, &sc);
+	ck_assert_int_eq(bn_htx_session_close(p.c, 0, "bye"), BN_OK);
+	pump(&p);
+	ck_assert_int_eq(p.sr.by_peer, 1);
+	ck_assert(bn_htx_session_done(p.s, 0));
+	ck_assert_uint_eq(bn_htx_session_next_timeout(p.s), UINT64_MAX);
+	ck_assert(!bn_htx_session_done(p.c, 1999));
+	ck_assert_uint_eq(bn_htx_session_next_timeout(p.c), 2000);
+	ck_assert(bn_htx_session_done(p.c, 2000));
+	pair_free(&p);
+}
+END_TEST
+
+/*
+ * MEDIUM 3: streams written out of open order still reach the wire in ID
+ * order (the lower ones opened by empty frames), both ways and in both
+ * delivery modes.
+ */
+START_TEST(test_stream_id_order)
+{
+	struct bn_htx_config cc, sc;
+	struct keys k;
+	struct pair p;
+	uint32_t a, b, c, x, y;
+	int chunks;
+
+	for (chunks = 0; chunks <= 1; chunks++) {
+		random_keys(&k);
+		cfgs(&k, &cc, &sc);
+		cc.deliver_chunks = sc.deliver_chunks = chunks;
+		native_pair(&p, &k, &cc, &sc);
+		ck_assert_int_eq(bn_htx_session_open_stream(p.c, &a), BN_OK);
+		ck_assert_int_eq(bn_htx_session_open_stream(p.c, &b), BN_OK);
+		ck_assert_int_eq(bn_htx_session_open_stream(p.c, &c), BN_OK);
+		ck_assert_uint_eq(a, 3);
+		ck_assert_uint_eq(c, 7);
+		/* 7 first: 3 and 5 go out empty before it. */
+		ck_assert_int_eq(bn_htx_session_send_message(p.c, c,
+		    (const uint8_t *)"GET /c", 6), BN_OK);
+		pump(&p);
+		ck_assert(!p.sr.closed && !p.cr.closed);
+		ck_assert_int_eq(p.sr.opens, 3);
+		ck_assert_int_eq(p.sr.nmsg, 1);
+		ck_assert_int_eq(p.sr.data_events, chunks ? 1 : 0);
+		ck_assert_int_eq(bn_htx_session_send_message(p.c, b,
+		    (const uint8_t *)"GET /b", 6), BN_OK);
+		ck_assert_int_eq(bn_htx_session_send_message(p.c, a,
+		    (const uint8_t *)"GET /a", 6), BN_OK);
+		pump(&p);
+		ck_assert(!p.sr.closed && !p.cr.closed);
+		ck_assert_int_eq(p.sr.opens, 3);
+		ck_assert_int_eq(p.sr.nmsg, 3);
+		ck_assert_int_eq(memcmp(rec_find(&p.sr, a)->d, "GET /a", 6),
+		    0);
+		ck_assert_int_eq(memcmp(rec_find(&p.sr, b)->d, "GET /b", 6),
+		    0);
+		/* The server's own streams, written 4 before 2. */
+		ck_assert_int_eq(bn_htx_session_open_stream(p.s, &x), BN_OK);
+		ck_assert_int_eq(bn_htx_session_open_stream(p.s, &y), BN_OK);
+		ck_assert_int_eq(bn_htx_session_send_message(p.s, y,
+		    (const uint8_t *)"push y", 6), BN_OK);
+		ck_assert_int_eq(bn_htx_session_send_message(p.s, x,
+		    (const uint8_t *)"push x", 6), BN_OK);
+		pump(&p);
+		ck_assert(!p.sr.closed && !p.cr.closed);
+		ck_assert_int_eq(p.cr.opens, 2);
+		ck_assert_int_eq(p.cr.nmsg, 2);
+		ck_assert_int_eq(memcmp(rec_find(&p.cr, x)->d, "push x", 6),
+		    0);
+		pair_free(&p);
+	}
+}
+END_TEST
+
+/*
+ * MEDIUM 4: a burst of KEY_UPDATEs closes the session POLICY_REJECTED;
+ * one after key_update_min_frames frames, or after the grace time, is
+ * fine; 0 turns the check off.
+ */
+START_TEST(test_key_update_flood)
+{
+	struct bn_htx_config cc, sc;
+	struct bn_htx_stats st;
+	struct keys k;
+	struct pair p;
+	uint32_t sid;
+	int i;
+
+	random_keys(&k);
+	cfgs(&k, &cc, &sc);
+	native_pair(&p, &k, &cc, &sc);
+	for (i = 0; i < 40; i++)
+		ck_assert_int_eq(bn_htx_session_key_update(p.c), BN_OK);
+	pump(&p);
+	ck_assert_int_eq(p.sr.closed, 1);
+	ck_assert_int_eq(p.sr.code, BN_HTX_CLOSE_POLICY_REJECTED);
+	ck_assert_int_eq(p.sr.err, BN_ERR_LIMIT);
+	ck_assert_int_eq(p.cr.closed, 1);
+	ck_assert_int_eq(p.cr.by_peer, 1);
+	bn_htx_session_stats(p.s, &st);
+	ck_assert_uint_eq(st.key_updates_in, 1);
+	pair_free(&p);
+
+	/* Spaced by 16 frames (PINGs here), or by the grace time: fine. */
+	random_keys(&k);
+	cfgs(&k, &cc, &sc);
+	native_pair(&p, &k, &cc, &sc);
+	ck_assert_int_eq(bn_htx_session_key_update(p.c), BN_OK);
+	pump(&p);
+	for (i = 0; i < BN_HTX_KEY_UPDATE_MIN_FRAMES; i++) {
+		ck_assert_int_eq(bn_htx_session_ping(p.c, NULL, 0), BN_OK);
+		pump(&p);
+	}
+	ck_assert_int_eq(bn_htx_session_key_update(p.c), BN_OK);
+	pump(&p);
+	ck_assert(!p.sr.closed);
+	p.cr.now = p.sr.now = BN_HTX_KEY_UPDATE_GRACE_MS;
+	ck_assert_int_eq(bn_htx_session_key_update(p.c), BN_OK);
+	pump(&p);
+	ck_assert(!p.sr.closed);
+	/* One frame short, within the grace time: refused. */
+	for (i = 0; i < BN_HTX_KEY_UPDATE_MIN_FRAMES - 1; i++) {
+		ck_assert_int_eq(bn_htx_session_ping(p.c, NULL, 0), BN_OK);
+		pump(&p);
+	}
+	ck_assert_int_eq(bn_htx_session_key_update(p.c), BN_OK);
+	pump(&p);
+	ck_assert_int_eq(p.sr.closed, 1);
+	ck_assert_int_eq(p.sr.code, BN_HTX_CLOSE_POLICY_REJECTED);
+	pair_free(&p);
+
+	/* Check off: the burst goes through, and so does a message. */
+	random_keys(&k);
+	cfgs(&k, &cc, &sc);
+	sc.key_update_min_frames = 0;
+	native_pair(&p, &k, &cc, &sc);
+	for (i = 0; i < 40; i++)
+		ck_assert_int_eq(bn_htx_session_key_update(p.c), BN_OK);
+	ck_assert_int_eq(bn_htx_session_open_stream(p.c, &sid), BN_OK);
+	ck_assert_int_eq(bn_htx_session_send_message(p.c, sid,
+	    (const uint8_t *)"q", 1), BN_OK);
+	pump(&p);
+	ck_assert(!p.sr.closed);
+	ck_assert_int_eq(p.sr.nmsg, 1);
+	bn_htx_session_stats(p.s, &st);
+	ck_assert_uint_eq(st.key_updates_in, 40);
+	pair_free(&p);
+}
+END_TEST
+
+static void
+consume_all(struct bn_htx_session *s, struct rec *r)
+{
+	struct bn_htx_event ev;
+
+	while (bn_htx_session_next_event(s, &ev, r->now) == 1) {
+		if (ev.type == BN_HTX_EV_STREAM_DATA) {
+			rec_chunk(r, ev.stream_id, ev.data, ev.len, ev.fin);
+			ck_assert_int_eq(bn_htx_session_consume(s,
+			    ev.stream_id, ev.len), BN_OK);
+		} else if (ev.type == BN_HTX_EV_CLOSED)
+			r->closed = 1;
+	}
+}
+
+/*
+ * MEDIUM 5: manual credit needs chunk delivery (a whole-message consumer
+ * could never return the credit a message over the stream window needs);
+ * with chunks, a consumer that returns what it is given completes a
+ * message far beyond the windows.
+ */
+START_TEST(test_manual_credit_config)
+{
+	struct bn_htx_config cc, sc;
+	struct keys k;
+	struct pair p;
+	const size_t len = 400000;
+	uint8_t *a = pattern(len, 8);
+	struct bn_buf *o;
+	uint32_t sid;
+	size_t acc;
+	int i;
+
+	random_keys(&k);
+	cfgs(&k, &cc, &sc);
+	sc.manual_credit = 1;
+	ck_assert_ptr_null(bn_htx_session_new(&sc, 0));
+	sc.deliver_chunks = 1;
+	native_pair(&p, &k, &cc, &sc);
+	ck_assert_int_eq(bn_htx_session_open_stream(p.c, &sid), BN_OK);
+	cc.max_send_stream = len;
+	for (i = 0, acc = 0; i < 10000 && p.sr.nmsg == 0; i++) {
+		size_t n;
+
+		if (acc < len) {
+			(void)bn_htx_session_write(p.c, sid, a + acc,
+			    len - acc, 1, &n);
+			acc += n;
+		}
+		drain(p.c, &p.cr);
+		o = pull_all(p.c, NULL);
+		if (bn_buf_len(o) > 0) {
+			size_t off = 0, m;
+
+			while (off < bn_buf_len(o)) {
+				ck_assert_int_eq(bn_htx_session_feed(p.s,
+				    bn_buf_ptr(o) + off, bn_buf_len(o) - off,
+				    0, &m), BN_OK);
+				off += m;
+				consume_all(p.s, &p.sr);
+			}
+		}
+		bn_buf_free(o);
+		consume_all(p.s, &p.sr);
+		xfer(p.s, &p.sr, p.c, &p.cr, NULL, SIZE_MAX);
+	}
+	ck_assert_int_eq(p.sr.nmsg, 1);
+	ck_assert_uint_eq(p.sr.m[0].len, len);
+	ck_assert_int_eq(memcmp(p.sr.m[0].d, a, len), 0);
+	ck_assert(!p.sr.closed && !p.cr.closed);
+	free(a);
+	pair_free(&p);
+}
+END_TEST
+
+/*
+ * LOW 8: a consume() whose WINDOW_UPDATE cannot be queued (control
+ * backlog) returns the error and keeps the bytes owed, so a later
+ * consume() returns every one of them.
+ */
+START_TEST(test_consume_backlog)
+{
+	struct bn_htx_config cc, sc;
+	struct keys k;
+	struct pair p;
+	const size_t len = 300000;
+	uint8_t *a = pattern(len, 10);
+	uint32_t sid;
+	size_t acc;
+	int i, r;
+
+	random_keys(&k);
+	cfgs(&k, &cc, &sc);
+	sc.manual_credit = sc.deliver_chunks = 1;
+	sc.max_send_session = 1;	/* the control backlog: 64 KiB */
+	cc.max_send_stream = len;
+	native_pair(&p, &k, &cc, &sc);
+	ck_assert_int_eq(bn_htx_session_open_stream(p.c, &sid), BN_OK);
+	ck_assert_int_eq(bn_htx_session_write(p.c, sid, a, len, 1, &acc),
+	    BN_OK);
+	pump(&p);
+	ck_assert_uint_eq(p.sr.part[0].len, 32768);
+	/* Connection credit a byte at a time until the backlog is full. */
+	for (i = 0; i < 32768; i++) {
+		if ((r = bn_htx_session_consume(p.s, 0, 1)) != BN_OK)
+			break;
+	}
+	ck_assert_int_eq(r, BN_ERR_LIMIT);
+	ck_assert_int_lt(i, 32768);
+	/* The stream's grant cannot be queued either: nothing returned. */
+	ck_assert_int_eq(bn_htx_session_consume(p.s, sid, 100),
+	    BN_ERR_LIMIT);
+	pump(&p);
+	ck_assert(!p.sr.closed && !p.cr.closed);
+	ck_assert_uint_eq(p.sr.part[0].len, 32768);
+	/* All 32768 are still owed on the stream. */
+	ck_assert_int_eq(bn_htx_session_consume(p.s, sid, SIZE_MAX), BN_OK);
+	pump(&p);
+	ck_assert_uint_eq(p.sr.part[0].len, 65536);
+	free(a);
+	pair_free(&p);
+}
+END_TEST
+
+/* LOW 7: legacy is weak by construction: opt-in through allow_compat. */
+START_TEST(test_legacy_opt_in)
+{
+	struct bn_htx_config cc, sc;
+	struct bn_htx_session *s;
+	struct keys k;
+
+	random_keys(&k);
+	cfgs(&k, &cc, &sc);
+	cc.legacy11 = sc.legacy11 = 1;
+	ck_assert_ptr_null(bn_htx_session_new(&cc, 0));
+	ck_assert_ptr_null(bn_htx_session_new(&sc, 0));
+	sc.allow_compat = 1;
+	s = bn_htx_session_new(&sc, 0);
+	ck_assert_ptr_nonnull(s);
+	bn_htx_session_free(s);
+}
+END_TEST
+
+/* LOW 6: the legacy input bound follows the clamped max_message. */
+START_TEST(test_legacy_in_cap)
+{
+	struct bn_htx_config cc, sc;
+	struct bn_htx_session *s;
+	struct keys k;
+	uint8_t b[50];
+	size_t acc;
+
+	random_keys(&k);
+	cfgs(&k, &cc, &sc);
+	sc.legacy11 = sc.allow_compat = 1;
+	sc.max_message = (size_t)1 << 30;	/* clamped to a u24 frame */
+	s = bn_htx_session_new(&sc, 0);
+	ck_assert_ptr_nonnull(s);
+	memset(b, 0, sizeof(b));
+	b[1] = 48;
+	ck_assert_int_eq(bn_htx_session_feed(s, b, sizeof(b), 0, &acc), BN_OK);
+	ck_assert_uint_eq(acc, sizeof(b));
+	bn_htx_session_free(s);
+}
+END_TEST
+
+/*
+ * LOW 12: legacy never rekeys on its own (both ends rekeying at once
+ * would split the shared key chain of §3b).
+ */
+START_TEST(test_legacy_no_auto_rekey)
+{
+	struct bn_htx_config cc, sc;
+	struct bn_htx_stats st;
+	struct keys k;
+	struct pair p;
+	uint32_t sid;
+	int i;
+
+	random_keys(&k);
+	cfgs(&k, &cc, &sc);
+	cc.legacy11 = sc.legacy11 = 1;
+	cc.allow_compat = sc.allow_compat = 1;
+	cc.rekey_frames = sc.rekey_frames = BN_HTX_KEY_UPDATE_MIN_FRAMES;
+	cc.rekey_bytes = sc.rekey_bytes = 100;
+	pair_new(&p, &k, &cc, &sc);
+	pair_handshake(&p);
+	ck_assert_int_eq(p.cr.prof, BN_HTX_PROFILE_LEGACY11);
+	ck_assert_uint_eq(bn_htx_session_next_timeout(p.c), UINT64_MAX);
+	for (i = 0; i < 40; i++) {
+		ck_assert_int_eq(bn_htx_session_open_stream(p.c, &sid), BN_OK);
+		ck_assert_int_eq(bn_htx_session_send_message(p.c, sid,
+		    (const uint8_t *)"echo this message", 17), BN_OK);
+		pump(&p);
+		ck_assert_int_eq(bn_htx_session_send_message(p.s, sid,
+		    (const uint8_t *)"echo this message", 17), BN_OK);
+		pump(&p);
+	}
+	p.cr.now = p.sr.now = cc.rekey_ms;
+	ck_assert_int_eq(bn_htx_session_tick(p.c, cc.rekey_ms), BN_OK);
+	ck_assert_int_eq(bn_htx_session_tick(p.s, cc.rekey_ms), BN_OK);
+	pump(&p);
+	ck_assert_int_eq(p.cr.nmsg, 40);
+	ck_assert_int_eq(p.sr.nmsg, 40);
+	bn_htx_session_stats(p.c, &st);
+	ck_assert_uint_eq(st.key_updates_out, 0);
+	bn_htx_session_stats(p.s, &st);
+	ck_assert_uint_eq(st.key_updates_out, 0);
+	ck_assert(!p.sr.closed && !p.cr.closed);
+	pair_free(&p);
+}
+END_TEST
+
+/*
+ * LOW 11: the previous receive generation goes 5 s after the KEY_UPDATE
+ * even when fewer than 3 frames came (an idle session).
+ */
+START_TEST(test_old_generation_expires)
+{
+	json_t *j = tu_json_load("native_vectors.json");
+	uint8_t key0[32], salt0[12];
+	struct bn_htx_dir g0;
+	struct bn_iov iov = { "vectorPG", 8 };
+	struct bn_buf *b = bn_buf_new(4096);
+	struct keys k;
+	struct pair p;
+	size_t before;
+
+	keys_native(j, &k);
+	tu_json_hex_n(j, "native_keys.key_c", key0, 32);
+	tu_json_hex_n(j, "native_keys.nonce_salt_c", salt0, 12);
+	memset(&g0, 0, sizeof(g0));
+	ck_assert_int_eq(bn_htx_dir_set(&g0, key0, salt0), BN_OK);
+	native_open(&p, j, &k, SIZE_MAX);
+	ck_assert_int_eq(bn_htx_frame_seal(&g0, BN_HTX_KEY_UPDATE, 0, 0,
+	    &iov, 0, b), BN_OK);
+	p.sr.now = 100;
+	feed(p.s, &p.sr, bn_buf_ptr(b), bn_buf_len(b), SIZE_MAX);
+	ck_assert(!p.sr.closed);
+	ck_assert_uint_eq(bn_htx_session_next_timeout(p.s), 5100);
+	before = bn_htx_session_memory(p.s);
+	ck_assert_int_eq(bn_htx_session_tick(p.s, 5100), BN_OK);
+	ck_assert_uint_lt(bn_htx_session_memory(p.s), before);
+	ck_assert_uint_gt(bn_htx_session_next_timeout(p.s), 5100);
+	/* An old-generation frame now fails, though 0 of 3 were used. */
+	bn_buf_reset(b);
+	ck_assert_int_eq(bn_htx_frame_seal(&g0, BN_HTX_PING, 0, 0, &iov, 1,
+	    b), BN_OK);
+	p.sr.now = 5100;
+	feed(p.s, &p.sr, bn_buf_ptr(b), bn_buf_len(b), SIZE_MAX);
+	ck_assert_int_eq(p.sr.closed, 1);
+	ck_assert_int_eq(p.sr.code, BN_HTX_CLOSE_AUTH_FAILED);
+	bn_htx_dir_clear(&g0);
+	bn_buf_free(b);
+	pair_free(&p);
+	json_decref(j);
+}
+END_TEST
+
 Suite *htx_session_suite(void);
 
 Suite *
@@ -1676,6 +2237,16 @@ htx_session_suite(void)
 	tcase_add_test(tc, test_timers);
 	tcase_add_test(tc, test_idle_memory);
 	tcase_add_test(tc, test_garbage_handshake);
+	tcase_add_test(tc, test_reassembly_budget);
+	tcase_add_test(tc, test_close_drain_deadline);
+	tcase_add_test(tc, test_stream_id_order);
+	tcase_add_test(tc, test_key_update_flood);
+	tcase_add_test(tc, test_manual_credit_config);
+	tcase_add_test(tc, test_consume_backlog);
+	tcase_add_test(tc, test_legacy_opt_in);
+	tcase_add_test(tc, test_legacy_in_cap);
+	tcase_add_test(tc, test_legacy_no_auto_rekey);
+	tcase_add_test(tc, test_old_generation_expires);
 	suite_add_tcase(s, tc);
 	return s;
 }

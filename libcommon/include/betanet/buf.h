@@ -53,8 +53,9 @@ size_t	bn_buf_avail(const struct bn_buf *b);
 void	bn_buf_reset(struct bn_buf *b);
 /*
  * Skip len readable bytes / drop len bytes from the end.  On a writable
- * buffer dropped bytes are wiped: consume_end wipes the tail at once, and
- * consume wipes the store once everything in it has been read.
+ * buffer dropped bytes are wiped: consume_end wipes the tail at once;
+ * consumed bytes stay in place (they may still be lent out) until the
+ * next write, which compacts and wipes them, or reset or free.
  */
 int	bn_buf_consume(struct bn_buf *b, size_t len);
 int	bn_buf_consume_end(struct bn_buf *b, size_t len);

@@ -96,6 +96,12 @@ typedef int (*bn_htx_exporter_fn)(void *arg, const uint8_t *context,
 struct bn_htx_config {
 	enum bn_htx_role role;
 	uint8_t		 static_priv[BN_KEY_LEN];
+	/*
+	 * Our static public key, computed once by the daemon: saves one
+	 * X25519 per handshake.  Must match static_priv when set.
+	 */
+	int		 has_static_pub;
+	uint8_t		 static_pub[BN_KEY_LEN];
 	uint8_t		 server_pub[BN_KEY_LEN];  /* client: upstream's key */
 
 	int		 offer_native;	/* send features.native (default 1) */
