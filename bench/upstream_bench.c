@@ -2,6 +2,7 @@
  * upstream_bench: load client for upstreamd over native HTX sessions.
  *
  *   upstream_bench --upstreamd PATH [--time SECONDS] [--idle N]
+ *       [--inflight N] [--only rps1,rps16,rps64,hs,idle]
  *
  * Starts PATH (a release build of upstreamd) on 127.0.0.1 with a fresh
  * node key in a temp directory, then measures, with this process as the
@@ -9,10 +10,19 @@
  * bn_htx_session per connection):
  *   1. requests/s of GET /hello/x at 1x1, 16x16 and 64x64 (sessions x
  *      streams in flight each), with p50/p99 latency;
- *   2. handshakes/s with fresh sessions (64 in flight), next to the
- *      X25519 bound measured in this run: a responder does 4 X25519
- *      operations per XK handshake (e; es, ee, se), so one core of the
- *      daemon cannot exceed X25519/4 per second;
+ *   2. handshakes/s with fresh sessions (--inflight, default 64,
+ *      non-blocking connects), next to the X25519 bound measured in
+ *      this run.  The responder does 4 X25519 operations per XK
+ *      handshake (ephemeral public key; es, ee, se), its static public
+ *      key precomputed.  The client reuses one static key with
+ *      has_static_pub set, so it too does 4 (ephemeral; es, ee, se).
+ *      On the 2-core host each side has one core, so the bound is
+ *      X25519 ops per CPU-second on one core / 4, for the daemon and
+ *      for the client alike.  X25519 is timed on this thread's CPU
+ *      clock just before and just after the handshake run (so a busy
+ *      neighbour does not deflate it), and the daemon's own CPU time
+ *      (/proc/PID/stat) gives handshakes per daemon CPU-second: the
+ *      figure that does not depend on what else runs on the host;
  *   3. upstreamd's VmRSS with N (default 10,000) idle native sessions.
  * Output is a markdown table.  A benchmark, not a test: exit 0 unless
  * something fails outright.
@@ -53,7 +63,9 @@ struct bc {
 
 struct run {
 	int		 ep, port;
+	pid_t		 pid;		/* upstreamd */
 	uint8_t		 pub[BN_KEY_LEN];
+	uint8_t		 cpriv[BN_KEY_LEN], cpub[BN_KEY_LEN];	/* client */
 	uint8_t		 req[64];
 	size_t		 reqlen;
 	uint32_t	 streams;	/* in flight per session */
@@ -78,6 +90,43 @@ now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* CPU seconds used by this process. */
+static double
+self_cpu_s(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* CPU seconds used by pid (utime + stime, all threads). */
+static double
+pid_cpu_s(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* after "(comm)": state is field 3, utime 14, stime 15 */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%lu %lu", &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static int
@@ -106,7 +155,6 @@ bc_new(struct run *r)
 {
 	struct bn_htx_config hc;
 	struct epoll_event ev;
-	uint8_t epub[BN_KEY_LEN];
 	struct bc *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -114,7 +162,10 @@ bc_new(struct run *r)
 	bn_htx_config_default(&hc);
 	hc.role = BN_HTX_CLIENT;
 	memcpy(hc.server_pub, r->pub, BN_KEY_LEN);
-	(void)bn_x25519_keygen(hc.static_priv, epub);
+	/* One client key for the run: no X25519 for the static half. */
+	memcpy(hc.static_priv, r->cpriv, BN_KEY_LEN);
+	memcpy(hc.static_pub, r->cpub, BN_KEY_LEN);
+	hc.has_static_pub = 1;
 	c->s = bn_htx_session_new(&hc, now_us() / 1000);
 	bn_cleanse(hc.static_priv, sizeof(hc.static_priv));
 	if (c->s == NULL || (c->fd = dial(r->port)) < 0) {
@@ -218,7 +269,10 @@ bc_input(struct run *r, struct bc *c, int requests)
 	size_t off, acc;
 	ssize_t n;
 
-	while ((n = read(c->fd, chunk, sizeof(chunk))) > 0) {
+	/* Level-triggered: a short read means the socket is empty. */
+	do {
+		if ((n = read(c->fd, chunk, sizeof(chunk))) <= 0)
+			break;
 		for (off = 0; off < (size_t)n; off += acc) {
 			acc = 0;
 			(void)bn_htx_session_feed(c->s, chunk + off,
@@ -227,7 +281,7 @@ bc_input(struct run *r, struct bc *c, int requests)
 			if (acc == 0 && c->dead)
 				return;
 		}
-	}
+	} while ((size_t)n == sizeof(chunk));
 	if (n == 0 || (n < 0 && errno != EAGAIN))
 		c->dead = 1;
 	bc_events(r, c, requests);
@@ -248,7 +302,7 @@ bench_rps(struct run *r, int nsess, uint32_t streams, double secs)
 {
 	struct epoll_event evs[256];
 	struct bc **cs;
-	double t0, t1 = 0;
+	double t0, t1 = 0, sc0 = 0, cc0 = 0, sc, cc;
 	uint64_t done0 = 0;
 	size_t lat0 = 0;
 	int i, n, warm = 0;
@@ -270,18 +324,25 @@ bench_rps(struct run *r, int nsess, uint32_t streams, double secs)
 			t1 = now_s();
 			done0 = r->done;
 			lat0 = r->nlat;
+			sc0 = pid_cpu_s(r->pid);
+			cc0 = self_cpu_s();
 		}
 		n = epoll_wait(r->ep, evs, 256, 100);
 		for (i = 0; i < n; i++)
 			bc_input(r, evs[i].data.ptr, 1);
 	}
 	t1 = now_s() - t1;
+	sc = pid_cpu_s(r->pid) - sc0;
+	cc = self_cpu_s() - cc0;
 	qsort(r->lat + lat0, r->nlat - lat0, sizeof(uint32_t), cmp_u32);
 	printf("| GET /hello/x %dx%u | %.0f req/s | p50 %.0f us | p99 %.0f "
-	    "us |\n", nsess, streams, (double)(r->done - done0) / t1,
+	    "us | upstreamd %.0f%% CPU, %.1f us/req; client %.0f%% CPU, "
+	    "%.1f us/req |\n", nsess, streams, (double)(r->done - done0) / t1,
 	    r->nlat > lat0 ? (double)r->lat[lat0 + (r->nlat - lat0) / 2] : 0,
 	    r->nlat > lat0 ? (double)r->lat[lat0 + (r->nlat - lat0) * 99 /
-	    100] : 0);
+	    100] : 0, 100 * sc / t1, r->done > done0 ? 1e6 * sc /
+	    (double)(r->done - done0) : 0, 100 * cc / t1, r->done > done0 ?
+	    1e6 * cc / (double)(r->done - done0) : 0);
 	fflush(stdout);
 	for (i = 0; i < nsess; i++)
 		bc_free(r, cs[i]);
@@ -291,11 +352,12 @@ bench_rps(struct run *r, int nsess, uint32_t streams, double secs)
 
 /* Section 2: fresh handshakes, inflight at a time, for secs. */
 static double
-bench_handshakes(struct run *r, int inflight, double secs)
+bench_handshakes(struct run *r, int inflight, double secs, double *srv_cpu,
+    double *cli_cpu)
 {
 	struct epoll_event evs[256];
 	struct bc *c;
-	double t0;
+	double t0, sc0 = pid_cpu_s(r->pid), cc0 = self_cpu_s();
 	int i, n;
 
 	r->handshakes = 0;
@@ -315,23 +377,37 @@ bench_handshakes(struct run *r, int inflight, double secs)
 			}
 		}
 	}
-	return (double)r->handshakes / (now_s() - t0);
+	t0 = now_s() - t0;
+	*srv_cpu = pid_cpu_s(r->pid) - sc0;
+	*cli_cpu = self_cpu_s() - cc0;
+	return (double)r->handshakes / t0;
 }
 
+static double
+thread_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* X25519 operations per CPU-second of this thread (one core). */
 static double
 x25519_rate(double secs)
 {
 	uint8_t a[BN_KEY_LEN], b[BN_KEY_LEN], pa[BN_KEY_LEN], out[BN_KEY_LEN];
-	double t0 = now_s();
+	double t0 = thread_cpu_s();
 	uint64_t n = 0;
+	int i;
 
 	(void)bn_x25519_keygen(a, pa);
 	(void)bn_x25519_keygen(b, pa);
-	while (now_s() - t0 < secs) {
-		(void)bn_x25519(out, a, pa);
-		n++;
+	while (thread_cpu_s() - t0 < secs) {
+		for (i = 0; i < 50; i++, n++)
+			(void)bn_x25519(out, a, pa);
 	}
-	return (double)n / (now_s() - t0);
+	return (double)n / (thread_cpu_s() - t0);
 }
 
 static long
@@ -422,9 +498,9 @@ main(int argc, char **argv)
 	struct bn_buf b;
 	struct rlimit rl;
 	char dir[] = "/tmp/upbench-XXXXXX", prefix[64], key[64], err[256];
-	const char *bin = NULL;
-	double secs = 3, x, hs;
-	int i, idle = 10000, fd;
+	const char *bin = NULL, *only = "rps1,rps16,rps64,hs,idle";
+	double secs = 3, x, x2, hs, sc, cc;
+	int i, idle = 10000, fd, inflight = 64;
 	pid_t pid;
 
 	for (i = 1; i < argc; i++) {
@@ -434,9 +510,14 @@ main(int argc, char **argv)
 			secs = atof(argv[++i]);
 		else if (strcmp(argv[i], "--idle") == 0 && i + 1 < argc)
 			idle = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--inflight") == 0 && i + 1 < argc)
+			inflight = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+			only = argv[++i];
 		else {
 			fprintf(stderr, "usage: upstream_bench --upstreamd PATH "
-			    "[--time S] [--idle N]\n");
+			    "[--time S] [--idle N] [--inflight N] [--only "
+			    "rps1,rps16,rps64,hs,idle]\n");
 			return 2;
 		}
 	}
@@ -454,7 +535,8 @@ main(int argc, char **argv)
 		return 1;
 	snprintf(prefix, sizeof(prefix), "%s/node", dir);
 	snprintf(key, sizeof(key), "%s/node.key", dir);
-	if (bn_keyfile_keygen(prefix, 0, r.pub, err, sizeof(err)) != 0) {
+	if (bn_x25519_keygen(r.cpriv, r.cpub) != BN_OK ||
+	    bn_keyfile_keygen(prefix, 0, r.pub, err, sizeof(err)) != 0) {
 		fprintf(stderr, "keygen: %s\n", err);
 		return 1;
 	}
@@ -485,18 +567,31 @@ main(int argc, char **argv)
 	}
 	if ((pid = spawn(bin, key, r.port)) < 0)
 		return 1;
+	r.pid = pid;
 	usleep(300000);
-	printf("| measure | result | | |\n|---|---|---|---|\n");
-	if (bench_rps(&r, 1, 1, secs) != 0 ||
-	    bench_rps(&r, 16, 16, secs) != 0 ||
-	    bench_rps(&r, 64, 64, secs) != 0)
+	printf("| measure | result | | | |\n|---|---|---|---|---|\n");
+	if ((strstr(only, "rps1") != NULL && bench_rps(&r, 1, 1, secs) != 0) ||
+	    (strstr(only, "rps16") != NULL &&
+	    bench_rps(&r, 16, 16, secs) != 0) ||
+	    (strstr(only, "rps64") != NULL &&
+	    bench_rps(&r, 64, 64, secs) != 0))
 		fprintf(stderr, "upstream_bench: request run failed\n");
-	x = x25519_rate(1.0);
-	hs = bench_handshakes(&r, 64, secs);
-	printf("| handshakes | %.0f /s | X25519 %.0f /s, bound X25519/4 = %.0f "
-	    "/s | %.0f%% of bound |\n", hs, x, x / 4, 100 * hs / (x / 4));
-	fflush(stdout);
-	if (idle > 0)
+	if (strstr(only, "hs") != NULL) {
+		x = x25519_rate(1.0);
+		hs = bench_handshakes(&r, inflight, secs, &sc, &cc);
+		x2 = x25519_rate(1.0);
+		x = (x + x2) / 2;
+		printf("| handshakes, %d in flight | %.0f /s | X25519 %.0f "
+		    "ops per CPU-s (before %.0f, after %.0f); bound X25519/4 "
+		    "= %.0f /s | %.0f%% of bound | upstreamd %.0f%% CPU = "
+		    "%.0f handshakes per CPU-s (%.0f%% of bound); client "
+		    "%.0f%% CPU |\n", inflight, hs, x, 2 * x - x2, x2, x / 4,
+		    100 * hs / (x / 4), 100 * sc / secs, sc > 0 ? hs * secs /
+		    sc : 0, sc > 0 ? 100 * hs * secs / sc / (x / 4) : 0,
+		    100 * cc / secs);
+		fflush(stdout);
+	}
+	if (idle > 0 && strstr(only, "idle") != NULL)
 		(void)bench_idle(&r, pid, idle);
 	kill(pid, SIGTERM);
 	(void)waitpid(pid, NULL, 0);

@@ -1,12 +1,12 @@
 /*
  * gw_config: htx-gw's config section and command line (gw_config.h).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "betanet/codec.h"
+#include "betanet/daemon.h"
 #include "betanet/err.h"
 #include "gw_config.h"
 
@@ -118,122 +118,17 @@ static const char gw_usage[] =
 "Exit status: 0 after SIGTERM, 2 on a bad configuration, 1 on a\n"
 "run-time failure.\n";
 
-static const struct option gw_opts[] = {
-	{ "config",	required_argument,	NULL, 'c' },
-	{ "listen",	required_argument,	NULL, 'l' },
-	{ "ticketd",	required_argument,	NULL, 't' },
-	{ "upstream",	required_argument,	NULL, 'u' },
-	{ "tickets",	required_argument,	NULL, 'T' },
-	{ "workers",	required_argument,	NULL, 'w' },
-	{ "backend",	required_argument,	NULL, 'b' },
-	{ "set",	required_argument,	NULL, 'o' },
-	{ "key",	required_argument,	NULL, 'k' },
-	{ "admin-socket", required_argument,	NULL, 'a' },
-	{ "help",	no_argument,		NULL, 'h' },
-	{ "version",	no_argument,		NULL, 'V' },
-	{ NULL,		0,			NULL, 0 }
+static const struct bn_daemon_flag gw_flags[] = {
+	{ "listen",	"listen",		BN_DAEMON_LIST },
+	{ "ticketd",	"ticketd_socket",	BN_DAEMON_ARG },
+	{ "upstream",	"upstreams",		BN_DAEMON_HOOK },
+	{ "tickets",	"tickets",		BN_DAEMON_ARG },
+	{ "workers",	"workers",		BN_DAEMON_ARG },
+	{ "backend",	"backend",		BN_DAEMON_ARG },
+	{ "key",	"key",			BN_DAEMON_ARG },
+	{ "admin-socket", "admin_socket",	BN_DAEMON_ARG },
+	{ NULL,		NULL,			0 }
 };
-
-#define GW_MAX_FLAGS	64
-
-struct gw_flags {
-	const char	*config;
-	const char	*listen[GW_MAX_LISTEN];
-	size_t		 nlisten;
-	const char	*upstream[GW_MAX_UPSTREAMS];
-	size_t		 nupstream;
-	const char	*sets[GW_MAX_FLAGS][2];	/* key, value */
-	size_t		 nsets;
-};
-
-static int
-flag_set(struct gw_flags *f, const char *key, const char *val,
-    char *errbuf, size_t errlen)
-{
-	if (f->nsets == GW_MAX_FLAGS) {
-		snprintf(errbuf, errlen, "too many flags");
-		return BN_ERR_CONFIG;
-	}
-	f->sets[f->nsets][0] = key;
-	f->sets[f->nsets++][1] = val;
-	return BN_OK;
-}
-
-static int
-parse_flags(struct gw_flags *f, int argc, char **argv,
-    enum gw_config_action *action, char *errbuf, size_t errlen)
-{
-	int ch, r = BN_OK;
-
-	memset(f, 0, sizeof(*f));
-	opterr = 0;
-	optind = 1;
-	while (r == BN_OK &&
-	    (ch = getopt_long(argc, argv, ":hV", gw_opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': f->config = optarg; break;
-		case 'l':
-			if (f->nlisten == GW_MAX_LISTEN) {
-				snprintf(errbuf, errlen, "too many --listen");
-				return BN_ERR_CONFIG;
-			}
-			f->listen[f->nlisten++] = optarg;
-			break;
-		case 'u':
-			if (f->nupstream == GW_MAX_UPSTREAMS) {
-				snprintf(errbuf, errlen, "too many --upstream");
-				return BN_ERR_CONFIG;
-			}
-			f->upstream[f->nupstream++] = optarg;
-			break;
-		case 't':
-			r = flag_set(f, "ticketd_socket", optarg, errbuf,
-			    errlen);
-			break;
-		case 'T':
-			r = flag_set(f, "tickets", optarg, errbuf, errlen);
-			break;
-		case 'w':
-			r = flag_set(f, "workers", optarg, errbuf, errlen);
-			break;
-		case 'b':
-			r = flag_set(f, "backend", optarg, errbuf, errlen);
-			break;
-		case 'k':
-			r = flag_set(f, "key", optarg, errbuf, errlen);
-			break;
-		case 'a':
-			r = flag_set(f, "admin_socket", optarg, errbuf, errlen);
-			break;
-		case 'o':
-			/* Split at apply time: argv stays whole for SIGHUP. */
-			r = flag_set(f, NULL, optarg, errbuf, errlen);
-			break;
-		case 'h':
-			fputs(gw_usage, stdout);
-			*action = GW_CONFIG_HELP;
-			return BN_OK;
-		case 'V':
-			printf("htx-gw %s\n", BN_VERSION);
-			*action = GW_CONFIG_VERSION;
-			return BN_OK;
-		case ':':
-			snprintf(errbuf, errlen, "option %s needs an argument",
-			    argv[optind - 1]);
-			return BN_ERR_CONFIG;
-		default:
-			snprintf(errbuf, errlen, "unknown option %s (see "
-			    "htx-gw --help)", argv[optind - 1]);
-			return BN_ERR_CONFIG;
-		}
-	}
-	if (r == BN_OK && optind != argc) {
-		snprintf(errbuf, errlen, "unexpected argument %s",
-		    argv[optind]);
-		return BN_ERR_CONFIG;
-	}
-	return r;
-}
 
 /* "HOST:PORT,PUBHEX" appended to cfg->upstreams. */
 static int
@@ -250,6 +145,10 @@ add_upstream(struct gw_config *cfg, const char *s, char *errbuf,
 	    strlen(comma + 1) != 64) {
 		snprintf(errbuf, errlen, "--upstream: want HOST:PORT,PUBHEX "
 		    "(64 hex digits)");
+		return BN_ERR_CONFIG;
+	}
+	if (cfg->upstreams.n == GW_MAX_UPSTREAMS) {
+		snprintf(errbuf, errlen, "too many --upstream");
 		return BN_ERR_CONFIG;
 	}
 	memcpy(addr, s, alen);
@@ -270,6 +169,43 @@ add_upstream(struct gw_config *cfg, const char *s, char *errbuf,
 	return BN_OK;
 }
 
+/* --upstream (the only hook flag): the first drops the file's list. */
+static int
+gw_flag_hook(void *target, const struct bn_daemon_flag *flag,
+    const char *value, int first, char *errbuf, size_t errlen)
+{
+	struct gw_config *cfg = target;
+
+	if (first)
+		bn_config_free(gw_upstreams_only, cfg);
+	return add_upstream(cfg, value, errbuf, errlen);
+}
+
+static const struct bn_daemon_spec gw_spec = {
+	.name = "htx-gw", .usage = gw_usage, .section = "htx_gw",
+	.fields = gw_config_fields, .flags = gw_flags, .hook = gw_flag_hook,
+};
+
+/* *s "" (unset): <run_dir>/leaf in its place. */
+static int
+default_socket(char **s, const struct gw_config *cfg, const char *leaf,
+    const char *what, char *errbuf, size_t errlen)
+{
+	char path[108], *d;
+	int r;
+
+	if ((*s)[0] != '\0')
+		return BN_OK;
+	if ((r = bn_daemon_path(path, sizeof(path), NULL, cfg->common.run_dir,
+	    leaf, what, errbuf, errlen)) != BN_OK)
+		return r;
+	if ((d = strdup(path)) == NULL)
+		return BN_ERR_ALLOC;
+	free(*s);
+	*s = d;
+	return BN_OK;
+}
+
 static int
 is_token(const char *s)
 {
@@ -286,9 +222,8 @@ static int
 validate(struct gw_config *cfg, char *errbuf, size_t errlen)
 {
 	struct gw_upstream_cfg *u;
-	char *p;
 	size_t i;
-	int n;
+	int r;
 
 	if (cfg->listen.n == 0) {
 		snprintf(errbuf, errlen, "htx_gw.listen: give at least one "
@@ -332,109 +267,21 @@ validate(struct gw_config *cfg, char *errbuf, size_t errlen)
 			return BN_ERR_CONFIG;
 		}
 	}
-	if (cfg->admin_socket[0] == '\0') {
-		if ((p = malloc(256)) == NULL)
-			return BN_ERR_ALLOC;
-		n = snprintf(p, 256, "%s/htx-gw.sock", cfg->common.run_dir);
-		free(cfg->admin_socket);
-		cfg->admin_socket = p;
-		if (n < 0 || n > 107) {
-			snprintf(errbuf, errlen, "htx_gw.admin_socket: path "
-			    "must be 1..107 bytes");
-			return BN_ERR_CONFIG;
-		}
-	}
-	if (cfg->ticketd_socket[0] == '\0') {
-		if ((p = malloc(256)) == NULL)
-			return BN_ERR_ALLOC;
-		n = snprintf(p, 256, "%s/ticketd.sock", cfg->common.run_dir);
-		free(cfg->ticketd_socket);
-		cfg->ticketd_socket = p;
-		if (n < 0 || n > 107) {
-			snprintf(errbuf, errlen, "htx_gw.ticketd_socket: path "
-			    "must be 1..107 bytes");
-			return BN_ERR_CONFIG;
-		}
-	}
-	return BN_OK;
-}
-
-static int
-apply_flags(struct gw_config *cfg, const struct bn_config_section *sec,
-    const struct gw_flags *f, char *errbuf, size_t errlen)
-{
-	char joined[GW_MAX_LISTEN * (BN_CONFIG_HOST_MAX + 16)];
-	size_t i, off = 0;
-	int r, n;
-
-	for (i = 0; i < f->nsets; i++) {
-		const char *key = f->sets[i][0], *val = f->sets[i][1], *eq;
-		char kb[64];
-
-		if (key == NULL) {	/* --set KEY=VALUE */
-			eq = strchr(val, '=');
-			if (eq == NULL || eq == val ||
-			    (size_t)(eq - val) >= sizeof(kb)) {
-				snprintf(errbuf, errlen,
-				    "--set %s: want KEY=VALUE", val);
-				return BN_ERR_CONFIG;
-			}
-			memcpy(kb, val, (size_t)(eq - val));
-			kb[eq - val] = '\0';
-			key = kb;
-			val = eq + 1;
-		}
-		if ((r = bn_config_set(sec, key, val, errbuf, errlen)) !=
-		    BN_OK)
-			return r;
-	}
-	if (f->nlisten > 0) {
-		for (i = 0; i < f->nlisten; i++) {
-			n = snprintf(joined + off, sizeof(joined) - off, "%s%s",
-			    i ? "," : "", f->listen[i]);
-			if (n < 0 || (size_t)n >= sizeof(joined) - off) {
-				snprintf(errbuf, errlen, "--listen: too long");
-				return BN_ERR_CONFIG;
-			}
-			off += (size_t)n;
-		}
-		if ((r = bn_config_set(sec, "listen", joined, errbuf,
-		    errlen)) != BN_OK)
-			return r;
-	}
-	if (f->nupstream > 0) {
-		bn_config_free(gw_upstreams_only, cfg);
-		for (i = 0; i < f->nupstream; i++)
-			if ((r = add_upstream(cfg, f->upstream[i], errbuf,
-			    errlen)) != BN_OK)
-				return r;
-	}
-	return BN_OK;
+	if ((r = default_socket(&cfg->admin_socket, cfg, "htx-gw.sock",
+	    "htx_gw.admin_socket", errbuf, errlen)) != BN_OK)
+		return r;
+	return default_socket(&cfg->ticketd_socket, cfg, "ticketd.sock",
+	    "htx_gw.ticketd_socket", errbuf, errlen);
 }
 
 int
-gw_config_load(struct gw_config *cfg, int argc, char **argv,
-    enum gw_config_action *action, char *errbuf, size_t errlen)
+gw_config_load(struct gw_config *cfg, int argc, char **argv, char *errbuf,
+    size_t errlen)
 {
-	struct bn_config_section secs[2];
-	struct gw_flags f;
 	int r;
 
-	*action = GW_CONFIG_RUN;
-	if ((r = parse_flags(&f, argc, argv, action, errbuf, errlen)) !=
-	    BN_OK || *action != GW_CONFIG_RUN)
-		return r;
-	secs[0].name = "common";
-	secs[0].fields = bn_config_common_fields;
-	secs[0].target = &cfg->common;
-	secs[1].name = "htx_gw";
-	secs[1].fields = gw_config_fields;
-	secs[1].target = cfg;
-	if (f.config != NULL && (cfg->config_path = strdup(f.config)) == NULL)
-		return BN_ERR_ALLOC;
-	if ((r = bn_config_load(f.config, secs, 2, errbuf, errlen)) != BN_OK)
-		return r;
-	if ((r = apply_flags(cfg, &secs[1], &f, errbuf, errlen)) != BN_OK)
+	if ((r = bn_daemon_configure(&gw_spec, cfg, &cfg->common, argc, argv,
+	    errbuf, errlen)) != BN_OK)
 		return r;
 	return validate(cfg, errbuf, errlen);
 }
@@ -444,8 +291,6 @@ gw_config_free(struct gw_config *cfg)
 {
 	bn_config_free(bn_config_common_fields, &cfg->common);
 	bn_config_free(gw_config_fields, cfg);
-	free(cfg->config_path);
-	cfg->config_path = NULL;
 }
 
 void

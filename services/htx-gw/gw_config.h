@@ -66,7 +66,6 @@ struct gw_config {
 	uint64_t		 drain_timeout_ms;
 	int64_t			 workers;
 	struct bn_config_list	 upstreams;	/* struct gw_upstream_cfg */
-	char			*config_path;	/* --config, or NULL */
 	/* The HTX backend (gw_backend_htx.h). */
 	char			*key_file;	/* "": ephemeral key */
 	char			*admin_socket;	/* "": <run_dir>/htx-gw.sock */
@@ -84,20 +83,15 @@ struct gw_config {
 	char			*spool_dir;	/* "": $TMPDIR or /tmp */
 };
 
-enum gw_config_action {
-	GW_CONFIG_RUN = 0,
-	GW_CONFIG_HELP,		/* usage printed on stdout: exit 0 */
-	GW_CONFIG_VERSION,	/* version printed on stdout: exit 0 */
-};
-
 /*
- * Flags, then the file they name, then the flags again over it, then
- * validation.  cfg must be zeroed.  BN_OK with *action, or
- * BN_ERR_CONFIG / BN_ERR_ALLOC with one line in errbuf (exit 2).  Call
+ * bn_daemon_configure() (daemon.h: the flags, then the file they name,
+ * then the flags again over it), then validation.  cfg must be zeroed.
+ * BN_OK; BN_DAEMON_EXIT when --help/--version was printed (exit 0); a
+ * negative error with one line in errbuf (exit 2).  Call
  * gw_config_free() whatever happened.
  */
 int	gw_config_load(struct gw_config *cfg, int argc, char **argv,
-	    enum gw_config_action *action, char *errbuf, size_t errlen);
+	    char *errbuf, size_t errlen);
 void	gw_config_free(struct gw_config *cfg);
 
 void	gw_config_limits(const struct gw_config *cfg, struct gw_limits *lim);

@@ -16,6 +16,7 @@
 
 #include "betanet/codec.h"
 #include "betanet/crypto.h"
+#include "betanet/daemon.h"
 #include "betanet/err.h"
 #include "betanet/keyfile.h"
 #include "betanet/log.h"
@@ -156,12 +157,11 @@ gw_main_reload(void *arg)
 	struct gw_main *m = arg;
 	int rc = BN_ERR_CONFIG;
 	struct gw_config cfg = { 0 };
-	enum gw_config_action act;
 	struct gw_limits lim;
 	char err[BN_CONFIG_ERR_MAX];
 
-	if (gw_config_load(&cfg, m->argc, m->argv, &act, err,
-	    sizeof(err)) == BN_OK) {
+	if (gw_config_load(&cfg, m->argc, m->argv, err, sizeof(err)) ==
+	    BN_OK) {
 		gw_config_limits(&cfg, &lim);
 		gw_server_set_limits(m->srv, &lim);
 		if (m->htx && gw_main_upstreams(m, &cfg) != BN_OK)
@@ -191,20 +191,15 @@ main(int argc, char **argv)
 	struct gw_adminsock *adm_sock = NULL;
 	struct gw_adminsock_ctx admin_ctx;
 	char admin_path[128];
-	enum gw_config_action act;
 	char err[BN_CONFIG_ERR_MAX];
 	size_t i;
-	int rc = 1;
+	int rc = 1, st;
 
 	bn_log_init("htx-gw", NULL);
-	if (gw_config_load(&cfg, argc, argv, &act, err, sizeof(err)) != BN_OK) {
-		fprintf(stderr, "htx-gw: %s\n", err);
+	if ((st = bn_daemon_exit_status("htx-gw", gw_config_load(&cfg, argc,
+	    argv, err, sizeof(err)), err)) >= 0) {
 		gw_config_free(&cfg);
-		return 2;
-	}
-	if (act != GW_CONFIG_RUN) {
-		gw_config_free(&cfg);
-		return 0;
+		return st;
 	}
 	bn_log_set_level((enum bn_log_level)cfg.common.log_level);
 	signal(SIGPIPE, SIG_IGN);

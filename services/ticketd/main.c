@@ -26,6 +26,7 @@
 
 #include <event2/event.h>
 
+#include "betanet/daemon.h"
 #include "betanet/log.h"
 #include "td_config.h"
 #include "td_keys.h"
@@ -65,11 +66,10 @@ main(int argc, char **argv)
 
 	bn_log_init("ticketd", NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((r = td_config_load(&cfg, argc, argv, err, sizeof(err))) != 0) {
-		if (r < 0)
-			fprintf(stderr, "ticketd: %s\n", err);
+	if ((r = bn_daemon_exit_status("ticketd", td_config_load(&cfg, argc,
+	    argv, err, sizeof(err)), err)) >= 0) {
 		td_config_free(&cfg);
-		return r < 0 ? 2 : 0;
+		return r;
 	}
 	bn_log_set_level((enum bn_log_level)cfg.common.log_level);
 	if (td_keys_load(&keys, cfg.key_dir, err, sizeof(err)) != 0) {

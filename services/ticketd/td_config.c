@@ -1,12 +1,12 @@
 /*
  * td_config: ticketd's config section and command line (td_config.h).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "betanet/config.h"
+#include "betanet/daemon.h"
 #include "betanet/err.h"
 #include "td_config.h"
 
@@ -65,105 +65,17 @@ static const char td_usage[] =
 "Exit status: 0 after SIGTERM/SIGINT (drained), 2 on a bad configuration\n"
 "or key directory, 1 on a run-time failure.\n";
 
-static const struct option td_opts[] = {
-	{ "config",	required_argument,	NULL, 'c' },
-	{ "socket",	required_argument,	NULL, 's' },
-	{ "keys",	required_argument,	NULL, 'k' },
-	{ "state",	required_argument,	NULL, 'S' },
-	{ "set",	required_argument,	NULL, 'o' },
-	{ "help",	no_argument,		NULL, 'h' },
-	{ "version",	no_argument,		NULL, 'V' },
-	{ NULL,		0,			NULL, 0 }
+static const struct bn_daemon_flag td_flags[] = {
+	{ "socket",	"socket",	BN_DAEMON_ARG },
+	{ "keys",	"keys",		BN_DAEMON_ARG },
+	{ "state",	"state",	BN_DAEMON_ARG },
+	{ NULL,		NULL,		0 }
 };
 
-#define TD_MAX_SETS	32
-
-struct td_flags {
-	const char	*config, *socket, *keys, *state;
-	const char	*sets[TD_MAX_SETS];
-	size_t		 nsets;
+static const struct bn_daemon_spec td_spec = {
+	.name = "ticketd", .usage = td_usage, .section = "ticketd",
+	.fields = td_config_fields, .flags = td_flags,
 };
-
-static int
-parse_flags(struct td_flags *f, int argc, char **argv, char *errbuf,
-    size_t errlen)
-{
-	int ch;
-
-	memset(f, 0, sizeof(*f));
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":hV", td_opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': f->config = optarg; break;
-		case 's': f->socket = optarg; break;
-		case 'k': f->keys = optarg; break;
-		case 'S': f->state = optarg; break;
-		case 'o':
-			if (f->nsets == TD_MAX_SETS) {
-				snprintf(errbuf, errlen, "too many --set");
-				return BN_ERR_CONFIG;
-			}
-			f->sets[f->nsets++] = optarg;
-			break;
-		case 'h':
-			fputs(td_usage, stdout);
-			return 1;
-		case 'V':
-			printf("ticketd %s\n", BN_VERSION);
-			return 1;
-		case ':':
-			snprintf(errbuf, errlen, "option %s needs an argument",
-			    argv[optind - 1]);
-			return BN_ERR_CONFIG;
-		default:
-			snprintf(errbuf, errlen, "unknown option %s (see "
-			    "ticketd --help)", argv[optind - 1]);
-			return BN_ERR_CONFIG;
-		}
-	}
-	if (optind != argc) {
-		snprintf(errbuf, errlen, "unexpected argument %s",
-		    argv[optind]);
-		return BN_ERR_CONFIG;
-	}
-	return BN_OK;
-}
-
-static int
-apply_set(const struct bn_config_section *sec, const char *kv, char *errbuf,
-    size_t errlen)
-{
-	char key[64];
-	const char *eq = strchr(kv, '=');
-
-	if (eq == NULL || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
-		snprintf(errbuf, errlen, "--set %s: want KEY=VALUE", kv);
-		return BN_ERR_CONFIG;
-	}
-	memcpy(key, kv, (size_t)(eq - kv));
-	key[eq - kv] = '\0';
-	return bn_config_set(sec, key, eq + 1, errbuf, errlen);
-}
-
-/* dst = given, or base + "/" + leaf; BN_ERR_CONFIG when it is too long. */
-static int
-resolve(char *dst, size_t dstlen, const char *given, const char *base,
-    const char *leaf, const char *what, char *errbuf, size_t errlen)
-{
-	int n;
-
-	if (given != NULL)
-		n = snprintf(dst, dstlen, "%s", given);
-	else
-		n = snprintf(dst, dstlen, "%s/%s", base, leaf);
-	if (n < 0 || (size_t)n >= dstlen || n == 0) {
-		snprintf(errbuf, errlen, "ticketd.%s: path must be 1..%zu "
-		    "bytes", what, dstlen - 1);
-		return BN_ERR_CONFIG;
-	}
-	return BN_OK;
-}
 
 static int
 check_keysets(const struct td_config *c, char *errbuf, size_t errlen)
@@ -189,36 +101,23 @@ int
 td_config_load(struct td_config *c, int argc, char **argv, char *errbuf,
     size_t errlen)
 {
-	struct td_flags f;
-	struct bn_config_section secs[2];
-	size_t i;
 	int r;
 
 	memset(c, 0, sizeof(*c));
 #ifdef BN_TEST_HOOKS
 	c->test_hooks = 1;
 #endif
-	if ((r = parse_flags(&f, argc, argv, errbuf, errlen)) != BN_OK)
-		return r;
-	secs[0] = (struct bn_config_section){ "common",
-	    bn_config_common_fields, &c->common };
-	secs[1] = (struct bn_config_section){ "ticketd", td_config_fields,
-	    c };
-	if ((r = bn_config_load(f.config, secs, 2, errbuf, errlen)) != BN_OK)
-		return r;
-	for (i = 0; i < f.nsets; i++)
-		if ((r = apply_set(&secs[1], f.sets[i], errbuf, errlen)) !=
-		    BN_OK)
-			return r;
-	if ((r = resolve(c->socket_path, sizeof(c->socket_path),
-	    f.socket != NULL ? f.socket : c->socket, c->common.run_dir,
-	    "ticketd.sock", "socket", errbuf, errlen)) != BN_OK ||
-	    (r = resolve(c->key_dir, sizeof(c->key_dir),
-	    f.keys != NULL ? f.keys : c->keys, c->common.key_dir, "ticketd",
-	    "keys", errbuf, errlen)) != BN_OK ||
-	    (r = resolve(c->state_dir, sizeof(c->state_dir),
-	    f.state != NULL ? f.state : c->state, c->common.state_dir,
-	    "ticketd", "state", errbuf, errlen)) != BN_OK)
+	if ((r = bn_daemon_configure(&td_spec, c, &c->common, argc, argv,
+	    errbuf, errlen)) != BN_OK ||
+	    (r = bn_daemon_path(c->socket_path, sizeof(c->socket_path),
+	    c->socket, c->common.run_dir, "ticketd.sock", "ticketd.socket",
+	    errbuf, errlen)) != BN_OK ||
+	    (r = bn_daemon_path(c->key_dir, sizeof(c->key_dir), c->keys,
+	    c->common.key_dir, "ticketd", "ticketd.keys", errbuf,
+	    errlen)) != BN_OK ||
+	    (r = bn_daemon_path(c->state_dir, sizeof(c->state_dir), c->state,
+	    c->common.state_dir, "ticketd", "ticketd.state", errbuf,
+	    errlen)) != BN_OK)
 		return r;
 	return check_keysets(c, errbuf, errlen);
 }

@@ -49,10 +49,11 @@ struct td_config {
 extern const struct bn_config_field td_config_fields[];
 
 /*
- * Parse argv (flags), load the file named by --config (if any), apply
- * the flags and --set KEY=VALUE overrides, resolve the paths.  Returns
- * BN_OK, or BN_ERR_CONFIG with one line in errbuf (exit 2), or 1 when
- * --help/--version was printed (exit 0).
+ * bn_daemon_configure() (daemon.h: argv, the file named by --config,
+ * then the flags and --set KEY=VALUE over it), then resolve the paths
+ * and check the keysets.  Returns BN_OK, BN_DAEMON_EXIT when
+ * --help/--version was printed (exit 0), or a negative error with one
+ * line in errbuf (exit 2).  Call td_config_free() whatever happened.
  */
 int	td_config_load(struct td_config *c, int argc, char **argv,
 	    char *errbuf, size_t errlen);

@@ -7,9 +7,12 @@
  * Two backends behind one interface:
  *
  *   log    (td_replay_log.c) a bounded in-memory hash table plus an
- *          fsynced append-only file.  Inserts made in one event-loop
- *          iteration share one write() and one fdatasync() (group
- *          commit), after which their done() callbacks run.  A timer
+ *          fsynced append-only file.  Inserts are batched: a commit
+ *          thread does one write() and one fdatasync() per batch (group
+ *          commit) while the loop keeps serving; the loop runs the
+ *          batch's done() callbacks once it is durable, possibly several
+ *          loop passes later.  One batch is in flight at a time, so the
+ *          file stays in insert order.  A timer
  *          sweeps expired entries and rewrites the file (temp, fsync,
  *          rename, fsync dir) once it holds twice the live records.
  *          Memory: 48 bytes per slot, next_pow2(2 * max_entries) slots,
@@ -21,8 +24,10 @@
  *          unreachable every insert fails at once (fail closed) and the
  *          connection is retried with capped backoff.
  *
- * Not for: deciding what a key is (td_server builds keys) or threads:
- * everything runs on the event loop's thread.  done() is called exactly
+ * Not for: deciding what a key is (td_server builds keys).  Every call
+ * and every done() happens on the event loop's thread; only the log
+ * backend's write()+fdatasync() runs on its commit thread, on a batch
+ * the loop no longer touches.  done() is called exactly
  * once for every insert that returned TD_REPLAY_PENDING, never from
  * inside td_replay_insert(); td_replay_free() first completes what is
  * pending (log: commits it; redis: fails it).

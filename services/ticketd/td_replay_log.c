@@ -9,6 +9,16 @@
  * it is cut off at load.  Any other damage stops the load: better no
  * ticketd than one that forgot what it admitted.
  *
+ * Commit thread: the loop never waits for the disk.  Inserts append
+ * their records and waiters to the pending batch; when no batch is in
+ * flight the loop hands the pending one to the commit thread, which
+ * write()s and fdatasync()s it and wakes the loop through a pipe; the
+ * loop then runs that batch's done() callbacks (so an answer still
+ * leaves only after its record is durable) and hands over whatever
+ * piled up meanwhile.  One batch in flight at a time keeps the file in
+ * insert order.  The thread touches nothing but the batch and l->fd;
+ * compaction and free first wait for it and then work on the loop.
+ *
  * Table: open addressing with linear probing.  Expired entries stay as
  * reusable slots until a sweep, which empties them and re-places the
  * entries after each hole.  The index is SHA-256 over a per-process
@@ -18,6 +28,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,10 +60,19 @@ struct waiter {
 	void			*arg;
 };
 
+/* Records and their waiters: the pending batch or the one in flight. */
+struct batch {
+	uint8_t			*buf;
+	size_t			 len, cap;
+	struct waiter		*w;
+	size_t			 nw, capn;
+};
+
 struct rlog {
 	struct event_base	*base;
 	struct event		*commit_ev;
 	struct event		*compact_ev;
+	struct event		*done_ev;	/* pipefd[0]: batch durable */
 	char			 path[512];
 	char			 tmp[520];
 	char			 dir[512];
@@ -62,10 +82,20 @@ struct rlog {
 	size_t			 used;		/* slots holding a key */
 	size_t			 max;
 	uint8_t			 seed[16];
-	uint8_t			*wbuf;		/* records not yet written */
-	size_t			 wlen, wcap;
-	struct waiter		*w;
-	size_t			 nw, wcapn;
+	struct batch		 pend;		/* loop only */
+	struct batch		 fly;		/* the thread's while busy */
+	int			 busy;		/* loop: fly handed over */
+	pthread_t		 th;
+	int			 th_started;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;		/* loop -> thread */
+	pthread_cond_t		 dcv;		/* thread -> loop (waits) */
+	int			 job;		/* under mu: fly to commit */
+	int			 fin;		/* under mu: fly committed */
+	int			 stop;		/* under mu */
+	int			 res;		/* under mu: fly's result */
+	int			 err;		/* under mu: errno on failure */
+	int			 pipefd[2];
 	uint64_t		 file_records;
 	struct td_replay_stats	 st;
 };
@@ -182,41 +212,147 @@ encode_rec(uint8_t rec[REC_LEN], const uint8_t *key, uint32_t expiry)
 	memcpy(rec + 8, key, TD_REPLAY_KEY_LEN);
 }
 
-/* Group commit: one write and one fdatasync for everything pending. */
-static void
-commit(struct rlog *l)
+/* write() and fdatasync() one batch; TD_REPLAY_NEW or _FAIL. */
+static int
+write_batch(int fd, const struct batch *b, int *err)
 {
-	struct waiter *w = l->w;
-	size_t nw = l->nw, i;
-	int res = TD_REPLAY_NEW;
-
-	if (nw == 0 && l->wlen == 0)
-		return;
-	if (l->wlen > 0) {
-		if (write_all(l->fd, l->wbuf, l->wlen) != 0 ||
-		    fdatasync(l->fd) != 0) {
-			bn_log_event(BN_LOG_ERROR, "replay_commit_fail",
-			    "errno=%d records=%zu", errno, l->wlen / REC_LEN);
-			res = TD_REPLAY_FAIL;
-		} else {
-			l->file_records += l->wlen / REC_LEN;
-			l->st.records += l->wlen / REC_LEN;
-			l->st.commits++;
-		}
+	if (b->len == 0)
+		return TD_REPLAY_NEW;
+	if (write_all(fd, b->buf, b->len) != 0 || fdatasync(fd) != 0) {
+		*err = errno;
+		return TD_REPLAY_FAIL;
 	}
-	l->wlen = 0;
-	/* Callbacks may insert again: hand them a fresh list. */
-	l->w = NULL;
-	l->nw = l->wcapn = 0;
+	return TD_REPLAY_NEW;
+}
+
+/* Loop: b was committed with result res; answer its waiters. */
+static void
+finish_batch(struct rlog *l, struct batch *b, int res, int err)
+{
+	struct waiter *w = b->w;
+	size_t nw = b->nw, i;
+
+	if (res != TD_REPLAY_NEW)
+		bn_log_event(BN_LOG_ERROR, "replay_commit_fail",
+		    "errno=%d records=%zu", err, b->len / REC_LEN);
+	else if (b->len > 0) {
+		l->file_records += b->len / REC_LEN;
+		l->st.records += b->len / REC_LEN;
+		l->st.commits++;
+	}
+	b->len = 0;
+	/* Callbacks may insert again (into pend): detach the list first. */
+	b->w = NULL;
+	b->nw = b->capn = 0;
 	for (i = 0; i < nw; i++)
 		w[i].done(res, w[i].arg);
 	free(w);
 }
 
+/* Loop: take the thread's result for the batch in flight. */
+static void
+collect(struct rlog *l, int block)
+{
+	int res, err;
+
+	if (!l->busy)
+		return;
+	pthread_mutex_lock(&l->mu);
+	while (block && !l->fin)
+		pthread_cond_wait(&l->dcv, &l->mu);
+	if (!l->fin) {
+		pthread_mutex_unlock(&l->mu);
+		return;
+	}
+	l->fin = 0;
+	res = l->res;
+	err = l->err;
+	pthread_mutex_unlock(&l->mu);
+	l->busy = 0;
+	finish_batch(l, &l->fly, res, err);
+}
+
+/* Loop: hand the pending batch to the thread unless one is in flight. */
+static void
+kick(struct rlog *l)
+{
+	struct batch t;
+
+	if (l->busy || (l->pend.nw == 0 && l->pend.len == 0))
+		return;
+	if (!l->th_started) {		/* no thread: commit here */
+		t = l->pend;
+		l->pend = l->fly;
+		l->fly = t;
+		finish_batch(l, &l->fly, write_batch(l->fd, &l->fly,
+		    &l->err), l->err);
+		return;
+	}
+	t = l->pend;			/* swap: keeps both buffers */
+	l->pend = l->fly;
+	l->fly = t;
+	l->busy = 1;
+	pthread_mutex_lock(&l->mu);
+	l->job = 1;
+	pthread_cond_signal(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* Loop: no batch in flight and nothing pending: all is on disk. */
+static void
+commit_all(struct rlog *l)
+{
+	collect(l, 1);
+	while (l->pend.nw > 0 || l->pend.len > 0) {
+		kick(l);
+		collect(l, 1);
+	}
+}
+
+static void *
+commit_main(void *arg)
+{
+	struct rlog *l = arg;
+	uint8_t one = 1;
+	int res, err = 0;
+
+	pthread_mutex_lock(&l->mu);
+	for (;;) {
+		while (!l->stop && !l->job)
+			pthread_cond_wait(&l->cv, &l->mu);
+		if (!l->job)
+			break;
+		l->job = 0;
+		pthread_mutex_unlock(&l->mu);
+		res = write_batch(l->fd, &l->fly, &err);
+		pthread_mutex_lock(&l->mu);
+		l->res = res;
+		l->err = err;
+		l->fin = 1;
+		pthread_cond_signal(&l->dcv);
+		while (write(l->pipefd[1], &one, 1) < 0 && errno == EINTR)
+			;
+	}
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
+}
+
 static void
 commit_cb(evutil_socket_t fd, short what, void *arg)
 {
-	commit(arg);
+	kick(arg);
+}
+
+static void
+done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rlog *l = arg;
+	uint8_t buf[16];
+
+	while (read(l->pipefd[0], buf, sizeof(buf)) > 0)
+		;
+	collect(l, 0);
+	kick(l);
 }
 
 static int
@@ -275,7 +411,7 @@ log_compact(void *impl, uint64_t now)
 {
 	struct rlog *l = impl;
 
-	commit(l);
+	commit_all(l);
 	sweep(l, now);
 	return rewrite(l);
 }
@@ -286,7 +422,7 @@ compact_cb(evutil_socket_t fd, short what, void *arg)
 	struct rlog *l = arg;
 	uint64_t now = (uint64_t)time(NULL);
 
-	commit(l);
+	commit_all(l);
 	sweep(l, now);
 	/* Rewrite once the file holds about twice what is live. */
 	if (l->file_records > 2 * l->used + 1024)
@@ -298,6 +434,7 @@ log_insert(void *impl, const uint8_t *key, uint64_t expiry, uint64_t now,
     td_replay_done_fn done, void *arg)
 {
 	struct rlog *l = impl;
+	struct batch *b = &l->pend;
 	struct slot *s;
 	struct waiter *nw;
 	size_t i, reuse;
@@ -320,31 +457,31 @@ log_insert(void *impl, const uint8_t *key, uint64_t expiry, uint64_t now,
 	}
 	if (expiry > UINT32_MAX || expiry <= now)
 		return TD_REPLAY_FAIL;
-	if (l->wcap - l->wlen < REC_LEN) {
-		size_t cap = l->wcap ? l->wcap * 2 : 64 * REC_LEN;
-		uint8_t *p = realloc(l->wbuf, cap);
+	if (b->cap - b->len < REC_LEN) {
+		size_t cap = b->cap ? b->cap * 2 : 64 * REC_LEN;
+		uint8_t *p = realloc(b->buf, cap);
 
 		if (p == NULL)
 			return TD_REPLAY_FAIL;
-		l->wbuf = p;
-		l->wcap = cap;
+		b->buf = p;
+		b->cap = cap;
 	}
-	if (l->nw == l->wcapn) {
-		size_t cap = l->wcapn ? l->wcapn * 2 : 64;
+	if (b->nw == b->capn) {
+		size_t cap = b->capn ? b->capn * 2 : 64;
 
-		if ((nw = realloc(l->w, cap * sizeof(*nw))) == NULL)
+		if ((nw = realloc(b->w, cap * sizeof(*nw))) == NULL)
 			return TD_REPLAY_FAIL;
-		l->w = nw;
-		l->wcapn = cap;
+		b->w = nw;
+		b->capn = cap;
 	}
 	if (s->expiry == 0)
 		l->used++;
 	memcpy(s->key, key, TD_REPLAY_KEY_LEN);
 	s->expiry = (uint32_t)expiry;
-	encode_rec(l->wbuf + l->wlen, key, (uint32_t)expiry);
-	l->wlen += REC_LEN;
-	l->w[l->nw++] = (struct waiter){ done, arg };
-	if (l->nw == 1)
+	encode_rec(b->buf + b->len, key, (uint32_t)expiry);
+	b->len += REC_LEN;
+	b->w[b->nw++] = (struct waiter){ done, arg };
+	if (b->nw == 1)
 		event_active(l->commit_ev, EV_TIMEOUT, 0);
 	return TD_REPLAY_PENDING;
 }
@@ -371,7 +508,9 @@ log_stats(const void *impl, struct td_replay_stats *st)
 static size_t
 log_pending(const void *impl)
 {
-	return ((const struct rlog *)impl)->nw;
+	const struct rlog *l = impl;
+
+	return l->pend.nw + (l->busy ? l->fly.nw : 0);
 }
 
 static void
@@ -381,16 +520,35 @@ log_free(void *impl)
 
 	if (l == NULL)
 		return;
-	commit(l);
+	if (l->fd >= 0)
+		commit_all(l);
+	if (l->th_started) {
+		pthread_mutex_lock(&l->mu);
+		l->stop = 1;
+		pthread_cond_signal(&l->cv);
+		pthread_mutex_unlock(&l->mu);
+		pthread_join(l->th, NULL);
+	}
 	if (l->commit_ev != NULL)
 		event_free(l->commit_ev);
 	if (l->compact_ev != NULL)
 		event_free(l->compact_ev);
+	if (l->done_ev != NULL)
+		event_free(l->done_ev);
+	if (l->pipefd[0] >= 0)
+		close(l->pipefd[0]);
+	if (l->pipefd[1] >= 0)
+		close(l->pipefd[1]);
 	if (l->fd >= 0)
 		close(l->fd);
+	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->cv);
+	pthread_cond_destroy(&l->dcv);
 	free(l->t);
-	free(l->wbuf);
-	free(l->w);
+	free(l->pend.buf);
+	free(l->pend.w);
+	free(l->fly.buf);
+	free(l->fly.w);
 	free(l);
 }
 
@@ -491,9 +649,15 @@ td_replay_log_new(struct event_base *base, const char *path,
 		snprintf(errbuf, errlen, "replay: bad max_entries");
 		return NULL;
 	}
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		goto nomem;
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		snprintf(errbuf, errlen, "replay: out of memory");
+		return NULL;
+	}
 	l->fd = -1;
+	l->pipefd[0] = l->pipefd[1] = -1;
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv, NULL);
+	pthread_cond_init(&l->dcv, NULL);
 	l->base = base;
 	l->max = max_entries;
 	for (l->nslots = 16; l->nslots < 2 * max_entries; l->nslots <<= 1)
@@ -522,6 +686,19 @@ td_replay_log_new(struct event_base *base, const char *path,
 		    l->path, errno);
 		goto fail;
 	}
+	if (pipe(l->pipefd) != 0 ||
+	    fcntl(l->pipefd[0], F_SETFL, O_NONBLOCK) != 0 ||
+	    fcntl(l->pipefd[1], F_SETFL, O_NONBLOCK) != 0 ||
+	    fcntl(l->pipefd[0], F_SETFD, FD_CLOEXEC) != 0 ||
+	    fcntl(l->pipefd[1], F_SETFD, FD_CLOEXEC) != 0 ||
+	    (l->done_ev = event_new(base, l->pipefd[0], EV_READ | EV_PERSIST,
+	    done_cb, l)) == NULL || event_add(l->done_ev, NULL) != 0 ||
+	    pthread_create(&l->th, NULL, commit_main, l) != 0) {
+		snprintf(errbuf, errlen, "replay: commit thread (errno %d)",
+		    errno);
+		goto fail;
+	}
+	l->th_started = 1;
 	tv.tv_sec = (time_t)(compact_ms / 1000);
 	tv.tv_usec = (suseconds_t)(compact_ms % 1000) * 1000;
 	event_add(l->compact_ev, &tv);

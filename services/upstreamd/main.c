@@ -30,6 +30,7 @@
 
 #include <event2/event.h>
 
+#include "betanet/daemon.h"
 #include "betanet/err.h"
 #include "betanet/log.h"
 #include "up_admin.h"
@@ -69,11 +70,10 @@ main(int argc, char **argv)
 	memset(&srv, 0, sizeof(srv));
 	bn_log_init("upstreamd", NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((r = up_config_load(&cfg, argc, argv, err, sizeof(err))) != 0) {
-		if (r < 0)
-			fprintf(stderr, "upstreamd: %s\n", err);
+	if ((r = bn_daemon_exit_status("upstreamd", up_config_load(&cfg, argc,
+	    argv, err, sizeof(err)), err)) >= 0) {
 		up_config_free(&cfg);
-		return r < 0 ? 2 : 0;
+		return r;
 	}
 	bn_log_set_level((enum bn_log_level)cfg.common.log_level);
 	if ((base = event_base_new()) == NULL)

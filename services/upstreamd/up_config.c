@@ -1,13 +1,13 @@
 /*
  * up_config: upstreamd's config section and command line (up_config.h).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "betanet/codec.h"
 #include "betanet/config.h"
+#include "betanet/daemon.h"
 #include "betanet/err.h"
 #include "up_config.h"
 
@@ -70,221 +70,29 @@ static const char up_usage[] =
 "Exit status: 0 after SIGTERM, 2 on a bad configuration or key file,\n"
 "1 on a run-time failure.\n";
 
-static const struct option up_opts[] = {
-	{ "config",	required_argument,	NULL, 'c' },
-	{ "listen",	required_argument,	NULL, 'l' },
-	{ "listen-legacy", required_argument,	NULL, 'L' },
-	{ "key",	required_argument,	NULL, 'k' },
-	{ "allow-compat", no_argument,		NULL, 'C' },
-	{ "plugin",	required_argument,	NULL, 'p' },
-	{ "plugin-dir",	required_argument,	NULL, 'P' },
-	{ "templates",	required_argument,	NULL, 't' },
-	{ "static",	required_argument,	NULL, 's' },
-	{ "origin",	required_argument,	NULL, 'o' },
-	{ "socket",	required_argument,	NULL, 'S' },
-	{ "set",	required_argument,	NULL, 'x' },
-	{ "help",	no_argument,		NULL, 'h' },
-	{ "version",	no_argument,		NULL, 'V' },
-	{ NULL,		0,			NULL, 0 }
+static const struct bn_daemon_flag up_flags[] = {
+	{ "listen",	"listen",		BN_DAEMON_LIST },
+	{ "listen-legacy", "listen_legacy",	BN_DAEMON_LIST },
+	{ "key",	"key",			BN_DAEMON_ARG },
+	{ "allow-compat", "allow_compat",	BN_DAEMON_BOOL },
+	{ "plugin",	"plugins",		BN_DAEMON_LIST },
+	{ "plugin-dir",	"plugin_dir",		BN_DAEMON_ARG },
+	{ "templates",	"templates",		BN_DAEMON_LIST },
+	{ "static",	"static",		BN_DAEMON_LIST },
+	{ "origin",	"origin",		BN_DAEMON_ARG },
+	{ "socket",	"socket",		BN_DAEMON_ARG },
+	{ NULL,		NULL,			0 }
 };
 
-#define UP_MAX_FLAGS	64
-
-/* Flags in order: (key, value) pairs applied with bn_config_set(). */
-struct up_flags {
-	const char	*config, *socket;
-	const char	*key[UP_MAX_FLAGS];
-	const char	*val[UP_MAX_FLAGS];
-	size_t		 n;
-	/* list flags replace the file's list on their first use */
-	int		 seen_list[8];
+static const struct bn_daemon_spec up_spec = {
+	.name = "upstreamd", .usage = up_usage, .section = "upstreamd",
+	.fields = up_config_fields, .flags = up_flags,
 };
 
 static int
-add_flag(struct up_flags *f, const char *key, const char *val,
-    char *errbuf, size_t errlen)
-{
-	if (f->n == UP_MAX_FLAGS) {
-		snprintf(errbuf, errlen, "too many flags");
-		return BN_ERR_CONFIG;
-	}
-	f->key[f->n] = key;
-	f->val[f->n] = val;
-	f->n++;
-	return BN_OK;
-}
-
-static int
-parse_flags(struct up_flags *f, int argc, char **argv, char *errbuf,
-    size_t errlen)
-{
-	const char *eq;
-	int ch, r = BN_OK;
-
-	memset(f, 0, sizeof(*f));
-	opterr = 0;
-	optind = 1;
-	while (r == BN_OK && (ch = getopt_long(argc, argv, ":hV", up_opts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'c': f->config = optarg; break;
-		case 'S': f->socket = optarg; break;
-		case 'l': r = add_flag(f, "listen", optarg, errbuf, errlen);
-			break;
-		case 'L': r = add_flag(f, "listen_legacy", optarg, errbuf,
-			    errlen);
-			break;
-		case 'k': r = add_flag(f, "key", optarg, errbuf, errlen); break;
-		case 'C': r = add_flag(f, "allow_compat", "true", errbuf,
-			    errlen);
-			break;
-		case 'p': r = add_flag(f, "plugins", optarg, errbuf, errlen);
-			break;
-		case 'P': r = add_flag(f, "plugin_dir", optarg, errbuf,
-			    errlen);
-			break;
-		case 't': r = add_flag(f, "templates", optarg, errbuf,
-			    errlen);
-			break;
-		case 's': r = add_flag(f, "static", optarg, errbuf, errlen);
-			break;
-		case 'o': r = add_flag(f, "origin", optarg, errbuf, errlen);
-			break;
-		case 'x':
-			if ((eq = strchr(optarg, '=')) == NULL ||
-			    eq == optarg) {
-				snprintf(errbuf, errlen, "--set %s: want "
-				    "KEY=VALUE", optarg);
-				return BN_ERR_CONFIG;
-			}
-			r = add_flag(f, optarg, NULL, errbuf, errlen);
-			break;
-		case 'h':
-			fputs(up_usage, stdout);
-			return 1;
-		case 'V':
-			printf("upstreamd %s\n", BN_VERSION);
-			return 1;
-		case ':':
-			snprintf(errbuf, errlen, "option %s needs an argument",
-			    argv[optind - 1]);
-			return BN_ERR_CONFIG;
-		default:
-			snprintf(errbuf, errlen, "unknown option %s (see "
-			    "upstreamd --help)", argv[optind - 1]);
-			return BN_ERR_CONFIG;
-		}
-	}
-	if (r == BN_OK && optind != argc) {
-		snprintf(errbuf, errlen, "unexpected argument %s",
-		    argv[optind]);
-		return BN_ERR_CONFIG;
-	}
-	return r;
-}
-
-/* Append one item to a string list (a repeated list flag). */
-static int
-list_append(struct bn_config_strlist *l, const char *v, size_t max)
-{
-	char **nv, *s;
-
-	if (l->n >= max)
-		return BN_ERR_LIMIT;
-	if ((s = strdup(v)) == NULL)
-		return BN_ERR_ALLOC;
-	if ((nv = realloc(l->v, (l->n + 1) * sizeof(*nv))) == NULL) {
-		free(s);
-		return BN_ERR_ALLOC;
-	}
-	nv[l->n++] = s;
-	l->v = nv;
-	return BN_OK;
-}
-
-static struct bn_config_strlist *
-list_field(struct up_config *c, const char *key, size_t *max, int *slot)
-{
-	static const char *const keys[] = { "listen", "listen_legacy",
-	    "plugins", "templates", "static" };
-	struct bn_config_strlist *const lists[] = { &c->listen,
-	    &c->listen_legacy, &c->plugins, &c->templates, &c->statics };
-	const size_t maxes[] = { UP_LISTEN_MAX, UP_LISTEN_MAX, 64, 16, 32 };
-	size_t i;
-
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (strcmp(keys[i], key) == 0) {
-			*max = maxes[i];
-			*slot = (int)i;
-			return lists[i];
-		}
-	}
-	return NULL;
-}
-
-static void
-list_clear(struct bn_config_strlist *l)
+check(struct up_config *c, char *errbuf, size_t errlen)
 {
 	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
-static int
-apply_flags(struct up_config *c, struct up_flags *f,
-    const struct bn_config_section *sec, char *errbuf, size_t errlen)
-{
-	struct bn_config_strlist *l;
-	char key[64];
-	const char *val, *eq;
-	size_t i, max;
-	int slot, r;
-
-	for (i = 0; i < f->n; i++) {
-		val = f->val[i];
-		if (val == NULL) {		/* --set KEY=VALUE */
-			eq = strchr(f->key[i], '=');
-			if ((size_t)(eq - f->key[i]) >= sizeof(key)) {
-				snprintf(errbuf, errlen, "--set: key too long");
-				return BN_ERR_CONFIG;
-			}
-			memcpy(key, f->key[i], (size_t)(eq - f->key[i]));
-			key[eq - f->key[i]] = '\0';
-			if ((r = bn_config_set(sec, key, eq + 1, errbuf,
-			    errlen)) != BN_OK)
-				return r;
-			continue;
-		}
-		if ((l = list_field(c, f->key[i], &max, &slot)) == NULL) {
-			if ((r = bn_config_set(sec, f->key[i], val, errbuf,
-			    errlen)) != BN_OK)
-				return r;
-			continue;
-		}
-		if (!f->seen_list[slot]) {
-			list_clear(l);
-			f->seen_list[slot] = 1;
-		}
-		if ((r = list_append(l, val, max)) != BN_OK) {
-			snprintf(errbuf, errlen, "upstreamd.%s: at most %zu "
-			    "items", f->key[i], max);
-			return BN_ERR_CONFIG;
-		}
-	}
-	return BN_OK;
-}
-
-static int
-check(struct up_config *c, const char *socket_flag, char *errbuf,
-    size_t errlen)
-{
-	const char *sock;
-	size_t i;
-	int n;
 
 	if (c->key == NULL) {
 		snprintf(errbuf, errlen, "upstreamd.key: required (--key FILE)");
@@ -327,50 +135,24 @@ check(struct up_config *c, const char *socket_flag, char *errbuf,
 		}
 		c->ngateways++;
 	}
-	sock = socket_flag != NULL ? socket_flag : c->socket;
-	if (sock != NULL && strcmp(sock, "none") == 0)
+	if (c->socket != NULL && strcmp(c->socket, "none") == 0)
 		return BN_OK;
-	if (sock != NULL)
-		n = snprintf(c->socket_path, sizeof(c->socket_path), "%s",
-		    sock);
-	else
-		n = snprintf(c->socket_path, sizeof(c->socket_path),
-		    "%s/upstreamd.sock", c->common.run_dir);
-	if (n <= 0 || (size_t)n >= sizeof(c->socket_path)) {
-		snprintf(errbuf, errlen, "upstreamd.socket: path must be "
-		    "1..%zu bytes", sizeof(c->socket_path) - 1);
-		return BN_ERR_CONFIG;
-	}
-	return BN_OK;
+	return bn_daemon_path(c->socket_path, sizeof(c->socket_path),
+	    c->socket, c->common.run_dir, "upstreamd.sock", "upstreamd.socket",
+	    errbuf, errlen);
 }
 
 int
 up_config_load(struct up_config *c, int argc, char **argv, char *errbuf,
     size_t errlen)
 {
-	struct up_flags f;
-	struct bn_config_section secs[2];
 	int r;
 
 	memset(c, 0, sizeof(*c));
-	if ((r = parse_flags(&f, argc, argv, errbuf, errlen)) != BN_OK)
+	if ((r = bn_daemon_configure(&up_spec, c, &c->common, argc, argv,
+	    errbuf, errlen)) != BN_OK)
 		return r;
-	if (f.config != NULL && strlen(f.config) >= sizeof(c->config_path)) {
-		snprintf(errbuf, errlen, "--config: path too long");
-		return BN_ERR_CONFIG;
-	}
-	if (f.config != NULL)
-		snprintf(c->config_path, sizeof(c->config_path), "%s",
-		    f.config);
-	secs[0] = (struct bn_config_section){ "common",
-	    bn_config_common_fields, &c->common };
-	secs[1] = (struct bn_config_section){ "upstreamd", up_config_fields,
-	    c };
-	if ((r = bn_config_load(f.config, secs, 2, errbuf, errlen)) != BN_OK)
-		return r;
-	if ((r = apply_flags(c, &f, &secs[1], errbuf, errlen)) != BN_OK)
-		return r;
-	return check(c, f.socket, errbuf, errlen);
+	return check(c, errbuf, errlen);
 }
 
 void

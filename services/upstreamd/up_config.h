@@ -43,7 +43,6 @@ struct up_config {
 	/* the `common` section */
 	struct bn_common_config	 common;
 	/* resolved */
-	char			 config_path[256];	/* "" without --config */
 	char			 socket_path[108];	/* "" : no admin socket */
 	uint8_t			 (*gateways)[BN_KEY_LEN];
 	size_t			 ngateways;
@@ -52,10 +51,11 @@ struct up_config {
 extern const struct bn_config_field up_config_fields[];
 
 /*
- * Parse argv, load --config (if any), apply the flags, check (SIGHUP
- * calls it again with the same argv).  BN_OK;
- * BN_ERR_CONFIG with one line in errbuf (exit 2); 1 when --help or
- * --version was printed (exit 0).
+ * bn_daemon_configure() (daemon.h: argv, the file named by --config,
+ * then the flags over it), then check (SIGHUP calls it again with the
+ * same argv).  BN_OK; BN_DAEMON_EXIT when --help or --version was
+ * printed (exit 0); a negative error with one line in errbuf (exit 2).
+ * Call up_config_free() whatever happened.
  */
 int	up_config_load(struct up_config *c, int argc, char **argv,
 	    char *errbuf, size_t errlen);

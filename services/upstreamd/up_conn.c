@@ -2,6 +2,7 @@
  * up_conn: one connection, one HTX session (up_conn.h).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +84,8 @@ up_conn_new(struct up_server *srv, evutil_socket_t fd,
 	    c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, UP_IN_HIGH);
 	bufferevent_setwatermark(c->bev, EV_WRITE, UP_OUT_LOW, 0);
-	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) != 0)
+	/* EV_WRITE only while bytes wait for the socket: see write_out(). */
+	if (bufferevent_enable(c->bev, EV_READ) != 0)
 		goto fail;
 	c->next = srv->conns;
 	if (srv->conns != NULL)
@@ -309,6 +311,43 @@ flush_output(struct up_conn *c)
 	return any;
 }
 
+/*
+ * Write the output evbuffer now instead of on the next loop iteration:
+ * one write per answer instead of an epoll_ctl, an epoll_wait, the
+ * write and another epoll_ctl.  What the socket does not take is left
+ * to the bufferevent (EV_WRITE on until it drains; a socket error shows
+ * up there as BEV_EVENT_ERROR).  1 when bytes left.
+ */
+static int
+write_out(struct up_conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	int n, any = 0, want;
+
+	/* A socket bufferevent keeps its output's start frozen but for
+	 * its own write callback: thaw it the same way for this write. */
+	evbuffer_unfreeze(out, 1);
+	while (evbuffer_get_length(out) > 0) {
+		if ((n = evbuffer_write(out, fd)) > 0) {
+			any = 1;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	evbuffer_freeze(out, 1);
+	want = evbuffer_get_length(out) > 0;
+	if (want != ((bufferevent_get_enabled(c->bev) & EV_WRITE) != 0)) {
+		if (want)
+			(void)bufferevent_enable(c->bev, EV_WRITE);
+		else
+			(void)bufferevent_disable(c->bev, EV_WRITE);
+	}
+	return any;
+}
+
 static void
 arm_timer(struct up_conn *c, uint64_t now)
 {
@@ -362,6 +401,7 @@ up_conn_run(struct up_conn *c)
 			if (c->dead)
 				break;
 			progress |= flush_output(c);
+			progress |= write_out(c);
 		} while (progress && !c->dead);
 	} while (c->again && !c->dead);
 	c->running = 0;
@@ -374,6 +414,7 @@ up_conn_run(struct up_conn *c)
 		snprintf(c->close_reason, sizeof(c->close_reason), "shutdown");
 		(void)drain_events(c, now);
 		(void)flush_output(c);
+		(void)write_out(c);
 	}
 	if (c->dead || finished(c, now)) {
 		up_conn_free(c, "closed");

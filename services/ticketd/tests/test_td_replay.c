@@ -59,10 +59,20 @@ done_cb(int res, void *arg)
 	F.ndone++;
 }
 
+/*
+ * Run the loop until every insert is answered: the log store commits on
+ * its own thread, so done() comes one or more iterations later.
+ */
 static void
-run_loop(void)
+run_loop(struct td_replay *r)
 {
+	int i;
+
 	event_base_loop(F.base, EVLOOP_NONBLOCK);
+	for (i = 0; i < 5000 && td_replay_pending(r) > 0; i++) {
+		usleep(1000);
+		event_base_loop(F.base, EVLOOP_NONBLOCK);
+	}
 }
 
 static struct td_replay *
@@ -112,7 +122,7 @@ START_TEST(insert_then_seen)
 	/* Held in memory at once: a racing duplicate is already SEEN. */
 	ck_assert_int_eq(td_replay_insert(r, k, now + 10, now, done_cb,
 	    &F.results[1]), TD_REPLAY_SEEN);
-	run_loop();
+	run_loop(r);
 	ck_assert_int_eq(F.ndone, 1);
 	ck_assert_int_eq(F.results[0], TD_REPLAY_NEW);
 	ck_assert_int_eq(td_replay_seen(r, k, now), 1);
@@ -134,7 +144,7 @@ START_TEST(group_commit)
 		ck_assert_int_eq(td_replay_insert(r, k, 2000, 1000, done_cb,
 		    &F.results[i % 256]), TD_REPLAY_PENDING);
 	}
-	run_loop();
+	run_loop(r);
 	ck_assert_int_eq(F.ndone, 200);
 	td_replay_get_stats(r, &st);
 	ck_assert_uint_eq(st.commits, 1);
@@ -154,7 +164,7 @@ START_TEST(survives_restart)
 	key_of(k, 7);
 	ck_assert_int_eq(td_replay_insert(r, k, now + 100, now, done_cb,
 	    &F.results[0]), TD_REPLAY_PENDING);
-	run_loop();
+	run_loop(r);
 	/* Simulate kill -9: no free, just reopen a second instance. */
 	{
 		struct td_replay *r2 = open_log(100);
@@ -180,7 +190,7 @@ START_TEST(torn_tail_cut)
 	key_of(k, 3);
 	ck_assert_int_eq(td_replay_insert(r, k, now + 100, now, done_cb,
 	    &F.results[0]), TD_REPLAY_PENDING);
-	run_loop();
+	run_loop(r);
 	td_replay_free(r);
 	size = fsize();
 	ck_assert_int_eq(size, 16 + 48);
@@ -206,7 +216,7 @@ START_TEST(damage_refused)
 	key_of(k, 3);
 	ck_assert_int_eq(td_replay_insert(r, k, now + 100, now, done_cb,
 	    &F.results[0]), TD_REPLAY_PENDING);
-	run_loop();
+	run_loop(r);
 	td_replay_free(r);
 	ck_assert_int_ge(fd = open(F.path, O_WRONLY), 0);
 	ck_assert_int_eq(pwrite(fd, &bad, 1, 16), 1);	/* version byte */
@@ -236,7 +246,7 @@ START_TEST(expiry_and_bound)
 		ck_assert_int_eq(td_replay_insert(r, k, now + 10, now, done_cb,
 		    &F.results[i]), TD_REPLAY_PENDING);
 	}
-	run_loop();
+	run_loop(r);
 	/* Full: fail closed rather than grow. */
 	key_of(k, 100);
 	ck_assert_int_eq(td_replay_insert(r, k, now + 10, now, done_cb,
@@ -249,7 +259,7 @@ START_TEST(expiry_and_bound)
 	ck_assert_int_eq(td_replay_seen(r, k, now + 10), 0);
 	ck_assert_int_eq(td_replay_insert(r, k, now + 30, now + 10, done_cb,
 	    &F.results[101]), TD_REPLAY_PENDING);
-	run_loop();
+	run_loop(r);
 	ck_assert_int_eq(F.results[100], TD_REPLAY_NEW);
 	/* The sweep freed what expired: room for 14 more, not 15. */
 	for (i = 2; i < 16; i++) {
@@ -257,7 +267,7 @@ START_TEST(expiry_and_bound)
 		ck_assert_int_eq(td_replay_insert(r, k, now + 30, now + 10,
 		    done_cb, &F.results[i]), TD_REPLAY_PENDING);
 	}
-	run_loop();
+	run_loop(r);
 	td_replay_get_stats(r, &st);
 	ck_assert_uint_eq(st.entries, 16);
 	key_of(k, 300);
@@ -284,7 +294,7 @@ START_TEST(compaction)
 		ck_assert_int_eq(td_replay_insert(r, k, now + (i < 90 ? 5 :
 		    1000), now, done_cb, &F.results[i]), TD_REPLAY_PENDING);
 	}
-	run_loop();
+	run_loop(r);
 	ck_assert_int_eq(fsize(), 16 + 100 * 48);
 	ck_assert_int_eq(td_replay_compact(r, now + 6), BN_OK);
 	ck_assert_int_eq(fsize(), 16 + 10 * 48);
@@ -292,7 +302,7 @@ START_TEST(compaction)
 	key_of(k, 500);
 	ck_assert_int_eq(td_replay_insert(r, k, now + 1000, now, done_cb,
 	    &F.results[0]), TD_REPLAY_PENDING);
-	run_loop();
+	run_loop(r);
 	ck_assert_int_eq(fsize(), 16 + 11 * 48);
 	td_replay_free(r);
 	ck_assert_ptr_nonnull(r = open_log(1000));
