@@ -12,6 +12,9 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -105,6 +108,8 @@ struct hsess {
 	int			 closed;	/* CLOSED seen or socket gone */
 	int			 closing;	/* our CLOSE sent: flush, free */
 	int			 was_ready;
+	int			 connected;	/* TCP connect done */
+	int			 wr_on;		/* EV_WRITE: output backed up */
 };
 
 struct gw_bereq {
@@ -820,6 +825,31 @@ sess_flush(struct hsess *s)
 	return any;
 }
 
+/*
+ * Once connected, write the session's output directly at the end of a
+ * run (every request kicked in this turn of the loop goes in the same
+ * writev); EV_WRITE is enabled only while the socket does not take it
+ * all.  1 when bytes went and nothing is left queued.  A write error
+ * leaves the bytes queued and EV_WRITE on, so the bufferevent meets the
+ * error and reports it (sess_event_cb).
+ */
+static int
+sess_write(struct hsess *s)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+
+	if (!s->connected || s->wr_on || evbuffer_get_length(out) == 0)
+		return 0;
+	if (evbuffer_write(out, bufferevent_getfd(s->bev)) > 0 &&
+	    evbuffer_get_length(out) == 0)
+		return 1;
+	if (evbuffer_get_length(out) > 0) {
+		s->wr_on = 1;
+		bufferevent_enable(s->bev, EV_WRITE);
+	}
+	return 0;
+}
+
 static void
 sess_arm(struct hsess *s, uint64_t now)
 {
@@ -878,6 +908,9 @@ sess_run(struct hsess *s)
 					req_pump(r);
 			progress |= sess_flush(s);
 		} while (progress);
+		/* All went: pull what the session still has. */
+		if (sess_write(s) && bn_htx_session_pending_output(s->s) > 0)
+			s->again = 1;
 	} while (s->again);
 	s->running = 0;
 	if (s->closed && !s->closing) {
@@ -973,7 +1006,14 @@ sess_read_cb(struct bufferevent *bev, void *arg)
 static void
 sess_write_cb(struct bufferevent *bev, void *arg)
 {
-	sess_run(arg);
+	struct hsess *s = arg;
+
+	if (s->connected && evbuffer_get_length(bufferevent_get_output(bev)) ==
+	    0) {
+		s->wr_on = 0;	/* caught up: back to direct writes */
+		bufferevent_disable(bev, EV_WRITE);
+	}
+	sess_run(s);
 }
 
 static void
@@ -982,6 +1022,8 @@ sess_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct hsess *s = arg;
 
 	if (what & BEV_EVENT_CONNECTED) {
+		/* EV_WRITE stays on until the bufferevent catches up. */
+		s->connected = 1;
 		sess_run(s);
 		return;
 	}
@@ -1008,11 +1050,14 @@ sess_new(struct hup *up)
 	struct hb *be = up->be;
 	struct bn_htx_config hc;
 	struct hsess *s;
+	evutil_socket_t fd;
+	int one = 1;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	TAILQ_INIT(&s->reqs);
 	s->up = up;
+	s->wr_on = 1;		/* connecting: the bufferevent writes */
 	s->idle_since = now_ms();
 	bn_htx_config_default(&hc);
 	hc.role = BN_HTX_CLIENT;
@@ -1049,6 +1094,10 @@ sess_new(struct hup *up)
 		sess_kick(s);
 		return s;
 	}
+	/* Requests and answers are small frames: no Nagle wait on them. */
+	if ((fd = bufferevent_getfd(s->bev)) >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
 	sess_kick(s);
 	return s;
  fail:
@@ -1204,65 +1253,111 @@ req_assign(struct gw_bereq *r)
 /* ---- ops ------------------------------------------------------------- */
 
 /* Lower-case names, duplicates joined (", "; "; " for cookie). */
+/* Lower-case copy of an HTTP header name (BAR names are lower case). */
+static void
+lower_copy(uint8_t *dst, const char *src, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		dst[k] = (uint8_t)(src[k] >= 'A' && src[k] <= 'Z' ?
+		    src[k] + 32 : src[k]);
+}
+
+/* The slot of h's name among hdr[0..nh) (case-insensitive), or nh. */
+static size_t
+hdr_slot(const struct bn_bar_header *hdr, size_t nh, const struct gw_hdr *h)
+{
+	size_t j, k;
+
+	for (j = 0; j < nh; j++) {
+		if (hdr[j].namelen != h->name_len)
+			continue;
+		for (k = 0; k < h->name_len; k++)
+			if (hdr[j].name[k] != (uint8_t)(h->name[k] >= 'A' &&
+			    h->name[k] <= 'Z' ? h->name[k] + 32 : h->name[k]))
+				break;
+		if (k == h->name_len)
+			return j;
+	}
+	return nh;
+}
+
+/* BAR carries a value with bytes >= 0x80 as a byte string. */
+static int
+value_is_bytes(const struct gw_hdr *h)
+{
+	size_t k;
+
+	for (k = 0; k < h->value_len; k++)
+		if ((unsigned char)h->value[k] >= 0x80)
+			return 1;
+	return 0;
+}
+
 static int
 encode_tail(struct gw_bereq *r, const struct gw_fwd_req *req)
 {
 	struct bn_bar_header hdr[BN_BAR_MAX_HEADERS];
+	size_t cap[BN_BAR_MAX_HEADERS];
+	uint8_t started[BN_BAR_MAX_HEADERS];
 	struct bn_bar_request br;
 	struct bn_buf *out = NULL;
-	uint8_t *names = NULL, *vals = NULL;
-	size_t i, j, k, nh = 0, total = 0, noff = 0, voff = 0;
-	int rc = BN_ERR_ALLOC, bytes;
+	uint8_t *names = NULL, *vals = NULL, *vp;
+	size_t i, j, nh = 0, total = 0, noff = 0, voff;
+	int rc = BN_ERR_ALLOC;
 
 	for (i = 0; i < req->nhdrs; i++)
 		total += req->hdrs[i].name_len + req->hdrs[i].value_len + 2;
 	if ((names = malloc(total + 1)) == NULL ||
 	    (vals = malloc(total + 1)) == NULL)
 		goto out;
+	/*
+	 * Pass 1: one BAR header per distinct (lower-cased) name, and the
+	 * room its joined value needs.  Pass 2 fills each name's slice in
+	 * order, so the joined values never take more than `total` bytes
+	 * however often a name repeats.
+	 */
 	for (i = 0; i < req->nhdrs; i++) {
 		const struct gw_hdr *h = &req->hdrs[i];
-		uint8_t *nm = names + noff;
 
-		for (k = 0; k < h->name_len; k++)
-			nm[k] = (uint8_t)(h->name[k] >= 'A' &&
-			    h->name[k] <= 'Z' ? h->name[k] + 32 : h->name[k]);
-		bytes = 0;
-		for (k = 0; k < h->value_len; k++)
-			if ((unsigned char)h->value[k] >= 0x80)
-				bytes = 1;
-		for (j = 0; j < nh; j++)
-			if (hdr[j].namelen == h->name_len &&
-			    memcmp(hdr[j].name, nm, h->name_len) == 0)
-				break;
-		if (j < nh) {
-			/* Values are laid out in order: extend the last? */
-			uint8_t *nv = vals + voff;
-			const char *sep = h->name_len == 6 &&
-			    memcmp(nm, "cookie", 6) == 0 ? "; " : ", ";
-
-			memcpy(nv, hdr[j].value, hdr[j].valuelen);
-			memcpy(nv + hdr[j].valuelen, sep, 2);
-			memcpy(nv + hdr[j].valuelen + 2, h->value,
-			    h->value_len);
-			hdr[j].value = nv;
-			hdr[j].valuelen += 2 + h->value_len;
-			hdr[j].value_is_bytes |= bytes;
-			voff += hdr[j].valuelen;
+		if ((j = hdr_slot(hdr, nh, h)) < nh) {
+			cap[j] += 2 + h->value_len;
+			hdr[j].value_is_bytes |= value_is_bytes(h);
 			continue;
 		}
 		if (nh == BN_BAR_MAX_HEADERS) {
 			rc = BN_ERR_LIMIT;
 			goto out;
 		}
-		noff += h->name_len;
-		memcpy(vals + voff, h->value, h->value_len);
-		hdr[nh].name = nm;
+		lower_copy(names + noff, h->name, h->name_len);
+		hdr[nh].name = names + noff;
 		hdr[nh].namelen = h->name_len;
-		hdr[nh].value = vals + voff;
-		hdr[nh].valuelen = h->value_len;
-		hdr[nh].value_is_bytes = bytes;
-		voff += h->value_len;
+		hdr[nh].valuelen = 0;
+		hdr[nh].value_is_bytes = value_is_bytes(h);
+		cap[nh] = h->value_len;
+		noff += h->name_len;
 		nh++;
+	}
+	for (j = 0, voff = 0; j < nh; j++) {
+		hdr[j].value = vals + voff;
+		voff += cap[j];
+		started[j] = 0;
+	}
+	for (i = 0; i < req->nhdrs; i++) {
+		const struct gw_hdr *h = &req->hdrs[i];
+
+		j = hdr_slot(hdr, nh, h);
+		vp = (uint8_t *)hdr[j].value + hdr[j].valuelen;
+		if (started[j]) {
+			memcpy(vp, hdr[j].namelen == 6 && memcmp(hdr[j].name,
+			    "cookie", 6) == 0 ? "; " : ", ", 2);
+			vp += 2;
+			hdr[j].valuelen += 2;
+		}
+		memcpy(vp, h->value, h->value_len);
+		hdr[j].valuelen += h->value_len;
+		started[j] = 1;
 	}
 	bn_bar_request_init(&br, hdr, BN_BAR_MAX_HEADERS);
 	br.nhdr = nh;
