@@ -63,7 +63,8 @@ start ticketd "event=listening" "$build/services/ticketd/ticketd" \
 start upstreamd "event=listening" "$build/services/upstreamd/upstreamd" \
 	--key "$keys/node.key" --listen "127.0.0.1:$up_port" \
 	--socket "$rundir/upstreamd.sock" \
-	--plugin-dir "$build/plugins"
+	--plugin-dir "$build/plugins" \
+	--allowed-gateway "$(cat "$keys/gateway.pub")"
 start htx-gw "event=listening" "$build/services/htx-gw/htx-gw" \
 	--listen "127.0.0.1:$gw_port" --ticketd "$rundir/ticketd.sock" \
 	--key "$keys/gateway.key" --admin-socket "$rundir/htx-gw.sock" \

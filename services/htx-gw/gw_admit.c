@@ -54,6 +54,13 @@ gw_admit_cand_clear(struct gw_admit_cand *c)
 	bn_cleanse(c, sizeof(*c));
 }
 
+size_t
+gw_admit_preadmit_cap(const struct gw_admit_opts *o)
+{
+	return o->preadmit_body != 0 ? o->preadmit_body :
+	    GW_ADMIT_PREADMIT_BODY;
+}
+
 /* ---- finding the ticket --------------------------------------------- */
 
 static enum gw_admit_verdict
@@ -140,7 +147,9 @@ gw_admit_head(const struct gw_admit_opts *o, const struct gw_request *r,
 		if (v != GW_ADMIT_NEED_BODY)
 			return v;
 	}
-	if (r->is_form && r->has_body)
+	/* The body is read before admission: only a small one (H2). */
+	if (r->is_form && r->has_body && (r->chunked ||
+	    (uint64_t)r->content_length <= gw_admit_preadmit_cap(o)))
 		return GW_ADMIT_NEED_BODY;
 	*reason = "ticket refused: missing";
 	return GW_ADMIT_REFUSE;
@@ -274,6 +283,48 @@ strip_query(struct gw_request *r)
 	return ret;
 }
 
+/*
+ * A browser sends the page it came from as Referer, query and all: a
+ * page reached with ?bn1=... would hand the ticket to the app on the
+ * next request.  Drop bn1 from each Referer's query (up to any '#').
+ */
+static int
+strip_referers(struct gw_request *r)
+{
+	struct gw_hdr h;
+	const char *q, *frag;
+	size_t plen, qlen, n;
+	char *tmp;
+	long i;
+	int ret = BN_OK;
+
+	for (i = gw_request_find(r, "referer", -1); i >= 0 && ret == BN_OK;
+	    i = gw_request_find(r, "referer", i + 1)) {
+		gw_request_hdr(r, (size_t)i, &h);
+		if ((q = memchr(h.value, '?', h.value_len)) == NULL)
+			continue;
+		plen = (size_t)(q - h.value);
+		frag = memchr(q, '#', h.value_len - plen);
+		qlen = (frag != NULL ? (size_t)(frag - q) : h.value_len -
+		    plen) - 1;
+		if ((tmp = malloc(h.value_len + 1)) == NULL)
+			return BN_ERR_ALLOC;
+		memcpy(tmp, h.value, plen + 1);
+		n = drop_pairs(tmp + plen + 1, q + 1, qlen, '&', 0,
+		    BN_TICKET_PARAM_NAME);
+		n = n == 0 ? plen : plen + 1 + n;	/* "?" if a query */
+		if (frag != NULL) {
+			memcpy(tmp + n, frag, h.value_len - plen - 1 - qlen);
+			n += h.value_len - plen - 1 - qlen;
+		}
+		if (n != h.value_len)
+			ret = gw_request_set_value(r, (size_t)i, tmp, n);
+		bn_cleanse(tmp, h.value_len + 1);
+		free(tmp);
+	}
+	return ret;
+}
+
 int
 gw_admit_strip(const struct gw_admit_opts *o, struct gw_request *r)
 {
@@ -281,7 +332,8 @@ gw_admit_strip(const struct gw_admit_opts *o, struct gw_request *r)
 	int ret;
 
 	if ((ret = strip_cookies(o, r)) != BN_OK ||
-	    (ret = strip_query(r)) != BN_OK)
+	    (ret = strip_query(r)) != BN_OK ||
+	    (ret = strip_referers(r)) != BN_OK)
 		return ret;
 	while ((i = gw_request_find(r, BN_TICKET_HDR_NAME, -1)) >= 0)
 		gw_request_del(r, (size_t)i);
@@ -297,42 +349,39 @@ gw_admit_strip_form(char *body, size_t len)
 	return drop_pairs(body, body, len, '&', 0, BN_TICKET_PARAM_NAME);
 }
 
-/* Append ", add" to header name, or add it. */
-static int
-append_hdr(struct gw_request *r, const char *name, const char *add)
+static void
+del_all(struct gw_request *r, const char *name)
 {
-	struct gw_hdr h;
-	size_t alen = strlen(add), n;
-	char *tmp;
 	long i;
-	int ret;
 
-	if ((i = gw_request_find(r, name, -1)) < 0)
-		return gw_request_add(r, name, add, alen);
-	gw_request_hdr(r, (size_t)i, &h);
-	n = h.value_len + 2 + alen;
-	if ((tmp = malloc(n)) == NULL)
-		return BN_ERR_ALLOC;
-	memcpy(tmp, h.value, h.value_len);
-	memcpy(tmp + h.value_len, ", ", 2);
-	memcpy(tmp + h.value_len + 2, add, alen);
-	ret = gw_request_set_value(r, (size_t)i, tmp, n);
-	free(tmp);
-	return ret;
+	for (i = gw_request_find(r, name, -1); i >= 0;
+	    i = gw_request_find(r, name, i + 1))
+		gw_request_del(r, (size_t)i);
 }
 
+/*
+ * Nothing in front of us is trusted to say who the client is: a client
+ * appending its own X-Forwarded-For or Forwarded would have the app
+ * (rate limits, logs, allow lists) believe any address it likes.
+ */
 int
 gw_admit_forwarded(struct gw_request *r, const char *client_ip)
 {
 	char el[96];
-	int ret;
+	int n, ret;
 
-	if ((ret = append_hdr(r, "X-Forwarded-For", client_ip)) != BN_OK)
+	del_all(r, "x-forwarded-for");
+	del_all(r, "forwarded");
+	del_all(r, "x-real-ip");
+	if ((ret = gw_request_add(r, "X-Forwarded-For", client_ip,
+	    strlen(client_ip))) != BN_OK)
 		return ret;
 	/* RFC 7239 §6: an IPv6 node is "[...]" and must be quoted. */
-	snprintf(el, sizeof(el), strchr(client_ip, ':') != NULL ?
+	n = snprintf(el, sizeof(el), strchr(client_ip, ':') != NULL ?
 	    "for=\"[%s]\";proto=http" : "for=%s;proto=http", client_ip);
-	return append_hdr(r, "Forwarded", el);
+	if (n < 0 || (size_t)n >= sizeof(el))
+		return BN_ERR_NO_SPACE;
+	return gw_request_add(r, "Forwarded", el, (size_t)n);
 }
 
 /* ---- ticketd -------------------------------------------------------- */

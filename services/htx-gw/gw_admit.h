@@ -41,7 +41,18 @@ struct gw_admit_opts {
 	const char	*ticketd_path;
 	uint32_t	 timeout_ms;	/* per verification */
 	size_t		 max_inflight;	/* requests queued at ticketd */
+	size_t		 preadmit_body;	/* 0: GW_ADMIT_PREADMIT_BODY */
 };
+
+/*
+ * The most form body read before admission to look for a bn1 field.  A
+ * form carrying a ticket needs about 250 bytes; a larger form must carry
+ * its ticket in the cookie or the query (else 403 "ticket refused:
+ * missing"), so an unauthenticated client cannot make us buffer max_body.
+ */
+#define GW_ADMIT_PREADMIT_BODY	8192
+
+size_t	gw_admit_preadmit_cap(const struct gw_admit_opts *o);
 
 enum gw_admit_verdict {
 	GW_ADMIT_OK = 0,	/* forward */
@@ -67,7 +78,9 @@ void	gw_admit_cand_clear(struct gw_admit_cand *c);
  * Look at a request head.  admitted: the connection was admitted before
  * (then only the BN-Ticket syntax is checked).  Fills *c for VERIFY and
  * sets *reason for BAD/REFUSE.  NEED_BODY only when the request has a
- * form body that may hold the ticket.
+ * form body that may hold the ticket: chunked, or a Content-Length of at
+ * most gw_admit_preadmit_cap() (a longer one is REFUSE "missing"); the
+ * caller must refuse a chunked one that grows past the cap.
  */
 enum gw_admit_verdict gw_admit_head(const struct gw_admit_opts *o,
 	    const struct gw_request *r, int admitted,
@@ -79,16 +92,18 @@ enum gw_admit_verdict gw_admit_form(const struct gw_admit_opts *o,
 
 /*
  * Remove the ticket cookie from every Cookie header (dropping a header
- * left empty), every bn1 parameter from the query, the BN-Ticket and
- * voucher headers.  BN_OK or BN_ERR_NO_SPACE (arena full: answer 431).
+ * left empty), every bn1 parameter from the query and from the query of
+ * every Referer, the BN-Ticket and voucher headers.  BN_OK or
+ * BN_ERR_NO_SPACE (arena full: answer 431).
  */
 int	gw_admit_strip(const struct gw_admit_opts *o, struct gw_request *r);
 /* Remove every bn1 field of a form body in place; the new length. */
 size_t	gw_admit_strip_form(char *body, size_t len);
 /*
- * Append the client to X-Forwarded-For and a `for=...;proto=http`
- * element to Forwarded (RFC 7239; IPv6 as "[...]" in quotes), adding
- * either header when absent.
+ * The gateway is the edge: drop every X-Forwarded-For, Forwarded and
+ * X-Real-IP the client sent (it could claim any address) and set
+ * X-Forwarded-For: client_ip and Forwarded: for=client_ip;proto=http
+ * (RFC 7239; IPv6 as "[...]" in quotes).  BN_OK or BN_ERR_NO_SPACE.
  */
 int	gw_admit_forwarded(struct gw_request *r, const char *client_ip);
 

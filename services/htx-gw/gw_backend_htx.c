@@ -109,7 +109,7 @@ struct hsess {
 	int			 closing;	/* our CLOSE sent: flush, free */
 	int			 was_ready;
 	int			 connected;	/* TCP connect done */
-	int			 wr_on;		/* EV_WRITE: output backed up */
+	int			 wr_on;		/* EV_WRITE on: backed up */
 };
 
 struct gw_bereq {
@@ -837,11 +837,16 @@ static int
 sess_write(struct hsess *s)
 {
 	struct evbuffer *out = bufferevent_get_output(s->bev);
+	int n;
 
 	if (!s->connected || s->wr_on || evbuffer_get_length(out) == 0)
 		return 0;
-	if (evbuffer_write(out, bufferevent_getfd(s->bev)) > 0 &&
-	    evbuffer_get_length(out) == 0)
+	/* A socket bufferevent freezes its output's start; we are not
+	 * inside one of its writes, so drain it here ourselves. */
+	evbuffer_unfreeze(out, 1);
+	n = evbuffer_write(out, bufferevent_getfd(s->bev));
+	evbuffer_freeze(out, 1);
+	if (n > 0 && evbuffer_get_length(out) == 0)
 		return 1;
 	if (evbuffer_get_length(out) > 0) {
 		s->wr_on = 1;

@@ -34,6 +34,8 @@ static const struct bn_config_field gw_config_fields[] = {
 	BN_CFG_F_ENUM("backend", F, backend, "htx", gw_backends),
 	BN_CFG_F_SIZE("max_body_bytes", F, max_body_bytes, "1MiB", 0,
 	    (int64_t)1 << 40),
+	BN_CFG_F_SIZE("preadmit_body_bytes", F, preadmit_body_bytes, "8KiB",
+	    512, 1 << 20),
 	BN_CFG_F_INT("max_headers", F, max_headers, "64", 8, GW_HDR_CAP),
 	BN_CFG_F_SIZE("max_header_line", F, max_header_line, "8KiB", 1024,
 	    65536),
@@ -61,6 +63,7 @@ static const struct bn_config_field gw_config_fields[] = {
 	BN_CFG_F_DURATION("drain_timeout", F, drain_timeout_ms, "10s", 0,
 	    600000),
 	BN_CFG_F_INT("workers", F, workers, "1", 1, GW_MAX_WORKERS),
+	BN_CFG_F_BOOL("reuse_port", F, reuse_port, "false"),
 	BN_CFG_F_TABLE_LIST("upstreams", F, upstreams, gw_upstream_fields,
 	    struct gw_upstream_cfg, GW_MAX_UPSTREAMS),
 	BN_CFG_F_STR("key", F, key_file, "", 0, 4096),
@@ -108,11 +111,20 @@ static const char gw_usage[] =
 "  --upstream A,PUB   upstreamd at A with node key PUB (64 hex digits)\n"
 "  --tickets off      admit everyone: DEVELOPMENT ONLY\n"
 "  --workers N        fork N processes sharing the port (SO_REUSEPORT)\n"
+"  --set reuse_port=true\n"
+"                     let other processes bind the same port (on with\n"
+"                     --workers > 1); off, a port in use fails (exit 1)\n"
 "  --backend echo     answer from an in-process echo app: TESTS ONLY\n"
 "  --key FILE         gateway static key (betanet keygen); default: an\n"
 "                     ephemeral key, logged as a warning\n"
 "  --admin-socket P   admin socket (default <run_dir>/htx-gw.sock)\n"
 "  --set KEY=VAL      set one `htx_gw` key, e.g. --set max_body_bytes=8MiB\n"
+"\n"
+"Before admission a form body is read only to find a bn1 field, and only\n"
+"up to preadmit_body_bytes (8KiB): a larger form without the ticket in\n"
+"its cookie or query is refused 403 \"ticket refused: missing\".  The\n"
+"request head and that body must arrive within header_timeout (10s) of\n"
+"the first byte, however the bytes trickle in.\n"
 "\n"
 "Signals: SIGTERM drains and exits 0; SIGHUP reloads the limits.\n"
 "Exit status: 0 after SIGTERM, 2 on a bad configuration, 1 on a\n"
@@ -322,4 +334,5 @@ gw_config_admit_opts(const struct gw_config *cfg, struct gw_admit_opts *o)
 	o->ticketd_path = cfg->ticketd_socket;
 	o->timeout_ms = (uint32_t)cfg->ticketd_timeout_ms;
 	o->max_inflight = (size_t)cfg->ticketd_max_inflight;
+	o->preadmit_body = (size_t)cfg->preadmit_body_bytes;
 }

@@ -50,6 +50,7 @@ struct gw_config {
 	char			*voucher_header;
 	int			 backend;
 	uint64_t		 max_body_bytes;
+	uint64_t		 preadmit_body_bytes;
 	int64_t			 max_headers;
 	uint64_t		 max_header_line;
 	uint64_t		 max_header_bytes;
@@ -65,6 +66,7 @@ struct gw_config {
 	uint64_t		 output_high;
 	uint64_t		 drain_timeout_ms;
 	int64_t			 workers;
+	int			 reuse_port;	/* forced on by workers > 1 */
 	struct bn_config_list	 upstreams;	/* struct gw_upstream_cfg */
 	/* The HTX backend (gw_backend_htx.h). */
 	char			*key_file;	/* "": ephemeral key */

@@ -79,7 +79,8 @@ struct gw_server {
 	void			(*drain_done)(void *);
 	void			*drain_arg;
 	time_t			 date_t;
-	char			 date[40];
+	char			 date[80];	/* Date, Server lines */
+	size_t			 date_len;
 };
 
 struct gw_conn {
@@ -106,6 +107,8 @@ struct gw_conn {
 	int			 body_on;	/* we want body bytes */
 	int			 buffer_body;	/* body to c->body, not be */
 	int			 need_form;	/* admission waits on body */
+	int			 preadmit_over;	/* that body outgrew the cap */
+	uint64_t		 req_start_ms;	/* first byte of this request */
 	struct evbuffer		*body;
 	struct gw_bereq		*be;
 	int			 be_full;
@@ -120,6 +123,7 @@ struct gw_conn {
 	int			 peer_eof;
 	int			 closing;	/* flushing the last bytes */
 	int			 lingering;
+	int			 wr_on;		/* EV_WRITE on: backed up */
 	int			 dead;
 };
 
@@ -137,17 +141,20 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Our Date and Server lines, remade once a second. */
 static const char *
-server_date(struct gw_server *s)
+server_date(struct gw_server *s, size_t *len)
 {
 	time_t t = time(NULL);
 	struct tm tm;
 
 	if (t != s->date_t && gmtime_r(&t, &tm) != NULL) {
-		strftime(s->date, sizeof(s->date),
-		    "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		s->date_len = strftime(s->date, sizeof(s->date),
+		    "Date: %a, %d %b %Y %H:%M:%S GMT\r\nServer: betanet\r\n",
+		    &tm);
 		s->date_t = t;
 	}
+	*len = s->date_len;
 	return s->date;
 }
 
@@ -240,6 +247,31 @@ conn_kick(struct gw_conn *c)
 		event_active(c->kick, EV_TIMEOUT, 0);
 }
 
+/*
+ * Write the queued output now, in this turn of the loop.  EV_WRITE is
+ * enabled only while the socket does not take everything (which also
+ * runs the send timeout); so a small response costs one writev and no
+ * epoll_ctl.  A write error leaves the bytes queued and EV_WRITE on:
+ * the bufferevent then meets the error and reports it (conn_event_cb).
+ */
+static void
+conn_flush(struct gw_conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (c->dead || c->wr_on || evbuffer_get_length(out) == 0)
+		return;
+	/* A socket bufferevent freezes its output's start; we are not
+	 * inside one of its writes, so drain it here ourselves. */
+	evbuffer_unfreeze(out, 1);
+	(void)evbuffer_write(out, bufferevent_getfd(c->bev));
+	evbuffer_freeze(out, 1);
+	if (evbuffer_get_length(out) > 0) {
+		c->wr_on = 1;
+		bufferevent_enable(c->bev, EV_WRITE);
+	}
+}
+
 /* Output is flushed: half-close and read what the client still sends. */
 static void
 conn_linger(struct gw_conn *c)
@@ -260,6 +292,7 @@ conn_close_flush(struct gw_conn *c)
 		return;
 	c->closing = 1;
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	conn_flush(c);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		conn_linger(c);
 	else
@@ -311,12 +344,17 @@ write_head(struct gw_conn *c, int status, const struct gw_hdr *h,
     size_t nh, int64_t clen)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	size_t i;
+	const char *d;
+	char line[96];
+	size_t i, dlen;
+	int n;
 
 	c->resp_started = 1;
 	c->resp_nobody = req_is_head(c) || status == 204 || status == 304;
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
+	n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status,
 	    status_text(status));
+	evbuffer_add(out, line, n > 0 && (size_t)n < sizeof(line) ?
+	    (size_t)n : 0);
 	for (i = 0; i < nh; i++) {
 		if (hdr_skip(&h[i]))
 			continue;
@@ -325,26 +363,29 @@ write_head(struct gw_conn *c, int status, const struct gw_hdr *h,
 		evbuffer_add(out, h[i].value, h[i].value_len);
 		evbuffer_add(out, "\r\n", 2);
 	}
-	evbuffer_add_printf(out, "Date: %s\r\nServer: betanet\r\n",
-	    server_date(c->srv));
+#define ADD_LIT(s)	evbuffer_add(out, s, sizeof(s) - 1)
+	d = server_date(c->srv, &dlen);
+	evbuffer_add(out, d, dlen);
 	c->resp_chunked = 0;
-	if (clen >= 0 && status != 204)
-		evbuffer_add_printf(out, "Content-Length: %lld\r\n",
+	if (clen >= 0 && status != 204) {
+		n = snprintf(line, sizeof(line), "Content-Length: %lld\r\n",
 		    (long long)clen);
-	else if (!c->resp_nobody) {
+		evbuffer_add(out, line, n > 0 && (size_t)n < sizeof(line) ?
+		    (size_t)n : 0);
+	} else if (!c->resp_nobody) {
 		if (req_minor(c) >= 1) {
-			evbuffer_add_printf(out,
-			    "Transfer-Encoding: chunked\r\n");
+			ADD_LIT("Transfer-Encoding: chunked\r\n");
 			c->resp_chunked = 1;
 		} else
 			c->close_after = 1;	/* close-delimited */
 	}
 	if (c->close_after || c->srv->draining)
-		evbuffer_add_printf(out, "Connection: close\r\n\r\n");
+		ADD_LIT("Connection: close\r\n\r\n");
 	else if (req_minor(c) == 0)
-		evbuffer_add_printf(out, "Connection: keep-alive\r\n\r\n");
+		ADD_LIT("Connection: keep-alive\r\n\r\n");
 	else
-		evbuffer_add(out, "\r\n", 2);
+		ADD_LIT("\r\n");
+#undef ADD_LIT
 	if (c->srv->draining)
 		c->close_after = 1;
 }
@@ -434,6 +475,7 @@ be_on_body(void *arg, const uint8_t *p, size_t n)
 	evbuffer_add(out, p, n);
 	if (c->resp_chunked)
 		evbuffer_add(out, "\r\n", 2);
+	conn_flush(c);
 	if (!c->be_paused && evbuffer_get_length(out) > c->srv->lim.out_high) {
 		c->be_paused = 1;
 		c->srv->be->ops->pause(c->be, 1);
@@ -498,6 +540,30 @@ static const struct gw_bereq_cb be_cb = {
 	.on_writable = be_on_writable,
 };
 
+/* ---- before admission ----------------------------------------------- */
+
+/*
+ * Reading a form body to find its ticket (NEED_BODY): nobody vouched for
+ * this client yet, so the body is capped (gw_admit_preadmit_cap) and
+ * the head plus that body must arrive within header_timeout of the
+ * request's first byte, not one body_timeout per read: a client
+ * dripping a byte now and then would otherwise hold us for ever.
+ */
+static int
+conn_preadmit(const struct gw_conn *c)
+{
+	return c->need_form && !c->admitted;
+}
+
+static uint64_t
+conn_preadmit_left(const struct gw_conn *c)
+{
+	uint64_t end = c->req_start_ms + c->srv->lim.header_timeout_ms;
+	uint64_t now = now_ms();
+
+	return now < end ? end - now : 1;	/* 0 would disarm */
+}
+
 /* ---- parser callbacks ----------------------------------------------- */
 
 static void
@@ -515,9 +581,13 @@ p_on_body(void *arg, const uint8_t *p, size_t n)
 	struct gw_conn *c = arg;
 	int r;
 
-	if (c->buffer_body)
+	if (c->buffer_body) {
+		if (conn_preadmit(c) && n > gw_admit_preadmit_cap(
+		    gw_admit_opts(c->srv->adm)) - evbuffer_get_length(c->body))
+			return (c->preadmit_over = 1);
 		return evbuffer_add(c->body, p, n) == 0 ? 0 :
 		    (c->be_failed = 1);
+	}
 	if (c->be == NULL)
 		return 0;	/* answered already; discard */
 	r = c->srv->be->ops->body(c->be, p, n);
@@ -552,13 +622,15 @@ static void
 conn_want_body(struct gw_conn *c)
 {
 	if (c->req->expect_continue && !c->sent_continue) {
-		evbuffer_add_printf(bufferevent_get_output(c->bev),
-		    "HTTP/1.1 100 Continue\r\n\r\n");
+		evbuffer_add(bufferevent_get_output(c->bev),
+		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
 		c->sent_continue = 1;
+		conn_flush(c);
 	}
 	c->body_on = 1;
 	if (c->req->has_body)
-		conn_arm(c, c->srv->lim.body_timeout_ms);
+		conn_arm(c, conn_preadmit(c) ? conn_preadmit_left(c) :
+		    c->srv->lim.body_timeout_ms);
 	gw_parser_resume(&c->parser);
 	conn_kick(c);
 }
@@ -749,12 +821,13 @@ conn_exchange_done(struct gw_conn *c)
 	c->req = NULL;
 	c->head_ready = c->end_ready = 0;
 	c->head_armed = c->body_on = 0;
-	c->buffer_body = c->need_form = 0;
+	c->buffer_body = c->need_form = c->preadmit_over = 0;
 	c->be_full = c->be_paused = c->be_failed = 0;
 	c->resp_started = c->resp_chunked = c->resp_nobody = 0;
 	c->sent_continue = 0;
 	gw_admit_cand_clear(&c->cand);
 	evbuffer_drain(c->body, evbuffer_get_length(c->body));
+	conn_flush(c);
 	if (c->close_after || (!c->req_done && !c->skip_end) ||
 	    c->srv->draining || (c->peer_eof &&
 	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)) {
@@ -834,6 +907,11 @@ conn_process(struct gw_conn *c)
 			conn_refuse(c, 502, "upstream refused the request");
 			continue;
 		}
+		if (c->preadmit_over) {
+			/* Too big a form to seek a ticket in (gw_admit.h). */
+			conn_refuse(c, 403, "ticket refused: missing");
+			continue;
+		}
 		in = bufferevent_get_input(c->bev);
 		if (evbuffer_peek(in, GW_FEED_MAX, NULL, &v, 1) < 1 ||
 		    v.iov_len == 0)
@@ -850,13 +928,16 @@ conn_process(struct gw_conn *c)
 		if (before == GW_PP_IDLE && !c->head_armed &&
 		    gw_parser_phase(&c->parser) != GW_PP_IDLE) {
 			c->head_armed = 1;
+			c->req_start_ms = now_ms();
 			conn_arm(c, c->srv->lim.header_timeout_ms);
 		}
+		/* Before admission the deadline stays absolute (H2). */
 		if (c->body_on && !c->end_ready && used > 0 &&
-		    gw_parser_phase(&c->parser) == GW_PP_BODY)
+		    gw_parser_phase(&c->parser) == GW_PP_BODY &&
+		    !conn_preadmit(c))
 			conn_arm(c, c->srv->lim.body_timeout_ms);
 		if (r == GW_PARSE_PAUSED && used == 0 && !c->head_ready &&
-		    !c->end_ready && !c->be_failed)
+		    !c->end_ready && !c->be_failed && !c->preadmit_over)
 			break;
 	}
 	if (!c->dead && !c->closing && c->peer_eof && c->be == NULL &&
@@ -892,6 +973,10 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			conn_linger(c);
 		return;
+	}
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		c->wr_on = 0;	/* caught up: back to direct writes */
+		bufferevent_disable(bev, EV_WRITE);
 	}
 	if (c->be_paused && c->be != NULL) {
 		c->be_paused = 0;
@@ -946,7 +1031,7 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		phase = "header";
 		break;
 	default:
-		phase = "body";
+		phase = conn_preadmit(c) ? "preadmit" : "body";
 		break;
 	}
 	bn_log_event(strcmp(phase, "idle") == 0 ? BN_LOG_DEBUG : BN_LOG_INFO,
@@ -1030,7 +1115,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	tv.tv_sec = (time_t)(s->lim.send_timeout_ms / 1000);
 	tv.tv_usec = (suseconds_t)(s->lim.send_timeout_ms % 1000) * 1000;
 	bufferevent_set_timeouts(c->bev, NULL, &tv);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(c->bev, EV_READ);	/* EV_WRITE: conn_flush */
 	c->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->prev = c;
@@ -1063,7 +1148,8 @@ gw_server_new(struct event_base *base, const struct gw_limits *lim,
 }
 
 int
-gw_server_listen(struct gw_server *s, const char *host, uint16_t port)
+gw_server_listen(struct gw_server *s, const char *host, uint16_t port,
+    int reuse_port)
 {
 	struct addrinfo hints, *ai = NULL;
 	struct sockaddr_storage ss;
@@ -1087,15 +1173,19 @@ gw_server_listen(struct gw_server *s, const char *host, uint16_t port)
 	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) < 0) ||
 	    (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
 	    listen(fd, 1024) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		e = errno;
 		bn_log_event(BN_LOG_ERROR, "listen_failed",
-		    "addr=%s port=%u errno=%d",
-		    bn_log_qstr(hq, sizeof(hq), host), port, errno);
+		    "addr=%s port=%u errno=%d error=\"%s\"%s",
+		    bn_log_qstr(hq, sizeof(hq), host), port, e, strerror(e),
+		    e == EADDRINUSE && !reuse_port ? " hint=\"port in use; "
+		    "reuse_port: true to share it\"" : "");
 		goto out;
 	}
 	if ((s->ls[s->nls] = evconnlistener_new(s->base, accept_cb, s,

@@ -2,8 +2,8 @@
  * gw_http: the HTTP/1.1 front of htx-gw: listeners, client connections,
  * timeouts, admission hand-off and response writing.
  *
- * For: accepting clients on one or more addresses (SO_REUSEPORT, so
- * several gateway processes share a port), running each connection
+ * For: accepting clients on one or more addresses (SO_REUSEPORT when
+ * asked, so several gateway processes share a port), running each connection
  * through gw_request's parser, admission (gw_admit) and a backend
  * (gw_backend.h), and writing the responses back in request order.
  * Not for: parsing (gw_request), ticket logic (gw_admit), reaching
@@ -32,12 +32,14 @@ struct gw_server *gw_server_new(struct event_base *base,
 	    struct gw_admit *adm);
 /*
  * Listen on host:port (numeric or a name; port 0 picks one) with
- * SO_REUSEADDR and SO_REUSEPORT, IPV6_V6ONLY for IPv6, and log
+ * SO_REUSEADDR, SO_REUSEPORT only when reuse_port (workers, or several
+ * gateways on purpose: otherwise a port already in use is an error, not
+ * a silent share with whoever holds it), IPV6_V6ONLY for IPv6, and log
  * `event=listening addr=HOST:PORT` with the port actually bound.
  * BN_OK, BN_ERR_SYSTEM (logged), BN_ERR_LIMIT (too many listeners).
  */
 int	gw_server_listen(struct gw_server *s, const char *host,
-	    uint16_t port);
+	    uint16_t port, int reuse_port);
 /* New limits for requests from now on (SIGHUP). */
 void	gw_server_set_limits(struct gw_server *s, const struct gw_limits *lim);
 /*

@@ -221,8 +221,12 @@ main(int argc, char **argv)
 		goto out;
 	for (i = 0; i < cfg.nlisten; i++)
 		if (gw_server_listen(m.srv, cfg.listen_addr[i].host,
-		    cfg.listen_addr[i].port) != BN_OK)
-			goto out;
+		    cfg.listen_addr[i].port, cfg.reuse_port ||
+		    cfg.workers > 1) != BN_OK) {
+			fprintf(stderr, "htx-gw: cannot listen on %s (see "
+			    "event=listen_failed)\n", cfg.listen.v[i]);
+			goto out;	/* exit 1: a run-time failure */
+		}
 	admin_ctx.srv = m.srv;
 	admin_ctx.be = m.htx ? be : NULL;
 	admin_ctx.reload = gw_main_reload;

@@ -8,7 +8,17 @@
  * unkeyed hash would let them pile every name into one chain.
  * Memory: struct bucket is 112 bytes on x86-64 (+ malloc overhead) and
  * one 8-byte head per two buckets, so about 150 bytes per bucket.
+ *
+ * Client IPs are keyed by network, not by spelling: a client holds a
+ * whole IPv6 /64 (or more), and a bucket per address would give it 2^64
+ * fresh buckets -- and would let it crowd everyone else out of the
+ * table.  So the name of an IP bucket is a family byte and the address
+ * cut to its prefix (IPv6: v6_prefix bits, IPv4 and IPv4-mapped IPv6:
+ * /32), in binary.  What inet_pton cannot read is one shared "unknown"
+ * bucket rather than a bucket per string.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -19,6 +29,9 @@
 #include "td_bucket.h"
 
 #define MICRO	1000000ULL
+#define IP_UNKNOWN	'?'	/* family bytes of an IP bucket's name */
+#define IP_V4		'4'
+#define IP_V6		'6'
 
 struct bucket {
 	LIST_ENTRY(bucket)	 chain;
@@ -38,6 +51,7 @@ struct td_buckets {
 	size_t			 n, max;
 	uint64_t		 cap;		/* micro-tokens */
 	uint64_t		 per_ms;	/* micro-tokens per ms */
+	unsigned		 v6_prefix;	/* bits of an IPv6 key */
 	uint8_t			 seed[16];
 	TAILQ_HEAD(, bucket)	 lru;
 };
@@ -64,8 +78,18 @@ td_buckets_new(uint64_t capacity, uint64_t rate, size_t max_buckets)
 	b->max = max_buckets;
 	b->cap = capacity * MICRO;
 	b->per_ms = rate * (MICRO / 1000);
+	b->v6_prefix = TD_BUCKET_V6_PREFIX_DEFAULT;
 	TAILQ_INIT(&b->lru);
 	return b;
+}
+
+int
+td_buckets_set_v6_prefix(struct td_buckets *b, unsigned bits)
+{
+	if (bits < TD_BUCKET_V6_PREFIX_MIN || bits > TD_BUCKET_V6_PREFIX_MAX)
+		return BN_ERR_INVALID_ARG;
+	b->v6_prefix = bits;
+	return BN_OK;
 }
 
 void
@@ -90,7 +114,7 @@ td_buckets_in_use(const struct td_buckets *b)
 }
 
 static size_t
-slot_of(const struct td_buckets *b, uint8_t kind, const char *name,
+slot_of(const struct td_buckets *b, uint8_t kind, const uint8_t *name,
     size_t len)
 {
 	struct bn_iov iov[3];
@@ -131,12 +155,61 @@ evict(struct td_buckets *b, struct bucket *k)
 	b->n--;
 }
 
+/* An IP bucket's name (see the top of this file) into out; its length. */
+static size_t
+ip_name(const struct td_buckets *b, const char *ip, uint8_t *out)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+	struct in6_addr a6;
+	struct in_addr a4;
+	unsigned i, bits;
+	uint8_t mask;
+
+	if (inet_pton(AF_INET, ip, &a4) == 1) {
+		out[0] = IP_V4;
+		memcpy(out + 1, &a4, 4);
+		return 5;
+	}
+	if (inet_pton(AF_INET6, ip, &a6) != 1) {
+		out[0] = IP_UNKNOWN;
+		return 1;
+	}
+	if (memcmp(a6.s6_addr, mapped, sizeof(mapped)) == 0) {
+		out[0] = IP_V4;		/* ::ffff:a.b.c.d is a.b.c.d */
+		memcpy(out + 1, a6.s6_addr + 12, 4);
+		return 5;
+	}
+	out[0] = IP_V6;
+	for (i = 0; i < 16; i++) {
+		bits = b->v6_prefix > 8 * i ? b->v6_prefix - 8 * i : 0;
+		mask = bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits);
+		out[1 + i] = a6.s6_addr[i] & mask;
+	}
+	return 17;
+}
+
+/* The name a (kind, name) bucket is kept under, into out; its length. */
+static size_t
+key_of(const struct td_buckets *b, uint8_t kind, const char *name,
+    uint8_t out[TD_BUCKET_NAME_MAX])
+{
+	size_t len;
+
+	if (kind == TD_BUCKET_IP)
+		return ip_name(b, name, out);
+	len = strnlen(name, TD_BUCKET_NAME_MAX);
+	memcpy(out, name, len);
+	return len;
+}
+
 static struct bucket *
-lookup(struct td_buckets *b, uint8_t kind, const char *name, int create,
+lookup(struct td_buckets *b, uint8_t kind, const char *text, int create,
     uint64_t now_ms)
 {
 	struct bucket *k, *old;
-	size_t len = strnlen(name, TD_BUCKET_NAME_MAX), s;
+	uint8_t name[TD_BUCKET_NAME_MAX];
+	size_t len = key_of(b, kind, text, name), s;
 
 	s = slot_of(b, kind, name, len);
 	LIST_FOREACH(k, &b->heads[s], chain)

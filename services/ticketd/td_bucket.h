@@ -10,6 +10,11 @@
  * every bucket is in use and none is full, a new name is refused (fail
  * closed: counted as rate limited) rather than growing the table.
  *
+ * Client IPs (TD_BUCKET_IP) are keyed by network: an IPv6 address by
+ * its first v6_prefix bits (default /64: one customer's subnet is one
+ * client), IPv4 and IPv4-mapped IPv6 by /32; a string that is not an IP
+ * literal (inet_pton) counts as the one shared "unknown" client.
+ *
  * Not for: time keeping (the caller passes a monotonic now_ms) or
  * threads (single-threaded, the event loop's).  Names longer than
  * TD_BUCKET_NAME_MAX bytes are cut; callers pass IPs, hex ids, peers.
@@ -21,6 +26,9 @@
 #include <stdint.h>
 
 #define TD_BUCKET_NAME_MAX	64
+#define TD_BUCKET_V6_PREFIX_DEFAULT	64
+#define TD_BUCKET_V6_PREFIX_MIN		48
+#define TD_BUCKET_V6_PREFIX_MAX		128
 
 enum td_bucket_kind {
 	TD_BUCKET_IP = 0,
@@ -34,6 +42,8 @@ struct td_buckets;
 struct td_buckets *td_buckets_new(uint64_t capacity, uint64_t rate,
 	    size_t max_buckets);
 void	td_buckets_free(struct td_buckets *b);
+/* IPv6 client buckets per /bits (48..128); BN_ERR_INVALID_ARG if not. */
+int	td_buckets_set_v6_prefix(struct td_buckets *b, unsigned bits);
 
 /* Take one token: 1 when allowed, 0 when rate limited. */
 int	td_buckets_take(struct td_buckets *b, enum td_bucket_kind kind,

@@ -34,6 +34,8 @@ const struct bn_config_field td_config_fields[] = {
 	    1000000),
 	BN_CFG_F_INT("max_buckets", struct td_config, max_buckets, "65536",
 	    16, (int64_t)1 << 24),
+	BN_CFG_F_INT("ipv6_bucket_prefix", struct td_config,
+	    ipv6_bucket_prefix, "64", 48, 128),
 	BN_CFG_F_STR_LIST("voucher_keysets", struct td_config,
 	    voucher_keysets, 1024),
 	BN_CFG_F_INT("workers", struct td_config, workers, "2", 0, 16),

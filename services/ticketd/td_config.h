@@ -34,6 +34,7 @@ struct td_config {
 	int64_t			 bucket_capacity;
 	int64_t			 bucket_rate;		/* tokens per second */
 	int64_t			 max_buckets;
+	int64_t			 ipv6_bucket_prefix;	/* IPv6 client: /bits */
 	struct bn_config_strlist voucher_keysets;	/* 64 hex each */
 	int64_t			 workers;	/* 0: verify in the loop */
 	int64_t			 max_clients;

@@ -18,6 +18,9 @@
  *          Memory: 48 bytes per slot, next_pow2(2 * max_entries) slots,
  *          allocated up front (zero pages until used); at max_entries
  *          live entries an insert fails (callers refuse: INTERNAL).
+ *          A failed commit (write, fdatasync) or compaction fails the
+ *          store until restart: pending and later inserts FAIL, seen()
+ *          says -1, compaction stops, nothing more is appended.
  *   redis  (td_replay_redis.c) SET key 1 NX PX ttl on a shared Redis
  *          through hiredis' libevent adapter, so several ticketd
  *          processes (hosts) admit each key once.  While Redis is
@@ -87,7 +90,10 @@ int	td_replay_insert(struct td_replay *r,
 	    const uint8_t key[TD_REPLAY_KEY_LEN], uint64_t expiry,
 	    uint64_t now, td_replay_done_fn done, void *arg);
 
-/* 1 if key is held and live (log), 0 if not, -1 if unknown (redis). */
+/*
+ * 1 if key is held and live (log), 0 if not, -1 if unknown (redis, or a
+ * log store that failed).
+ */
 int	td_replay_seen(struct td_replay *r,
 	    const uint8_t key[TD_REPLAY_KEY_LEN], uint64_t now);
 

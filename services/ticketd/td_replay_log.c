@@ -19,6 +19,15 @@
  * insert order.  The thread touches nothing but the batch and l->fd;
  * compaction and free first wait for it and then work on the loop.
  *
+ * Failure: after any failed commit (write, fdatasync) or compaction the
+ * file is in a state we cannot vouch for -- a torn record at its end, a
+ * rename that may not survive a crash, or l->fd on a file that was
+ * renamed away -- and appending more would bury the damage (load() cuts
+ * only a torn *last* record) or write to a file nobody will read.  So
+ * the store fails for good: one error line, every insert still pending
+ * and every later one answered TD_REPLAY_FAIL (INTERNAL), seen() says
+ * "unknown", until a restart loads what the file really holds.
+ *
  * Table: open addressing with linear probing.  Expired entries stay as
  * reusable slots until a sweep, which empties them and re-places the
  * entries after each hole.  The index is SHA-256 over a per-process
@@ -97,6 +106,7 @@ struct rlog {
 	int			 err;		/* under mu: errno on failure */
 	int			 pipefd[2];
 	uint64_t		 file_records;
+	int			 failed;	/* loop: refuse until restart */
 	struct td_replay_stats	 st;
 };
 
@@ -212,6 +222,20 @@ encode_rec(uint8_t rec[REC_LEN], const uint8_t *key, uint32_t expiry)
 	memcpy(rec + 8, key, TD_REPLAY_KEY_LEN);
 }
 
+/* Loop: stop using the file (see the top of this file); logs once. */
+static void
+store_fail(struct rlog *l, const char *op, int err)
+{
+	char q[BN_LOG_VALUE_MAX];
+
+	if (l->failed)
+		return;
+	l->failed = 1;
+	bn_log_event(BN_LOG_ERROR, "replay_store_failed", "path=%s op=%s "
+	    "errno=%d action=\"refusing inserts until restart\"",
+	    bn_log_qstr(q, sizeof(q), l->path), op, err);
+}
+
 /* write() and fdatasync() one batch; TD_REPLAY_NEW or _FAIL. */
 static int
 write_batch(int fd, const struct batch *b, int *err)
@@ -233,8 +257,7 @@ finish_batch(struct rlog *l, struct batch *b, int res, int err)
 	size_t nw = b->nw, i;
 
 	if (res != TD_REPLAY_NEW)
-		bn_log_event(BN_LOG_ERROR, "replay_commit_fail",
-		    "errno=%d records=%zu", err, b->len / REC_LEN);
+		store_fail(l, "commit", err);
 	else if (b->len > 0) {
 		l->file_records += b->len / REC_LEN;
 		l->st.records += b->len / REC_LEN;
@@ -280,6 +303,10 @@ kick(struct rlog *l)
 
 	if (l->busy || (l->pend.nw == 0 && l->pend.len == 0))
 		return;
+	if (l->failed) {		/* never append after a failure */
+		finish_batch(l, &l->pend, TD_REPLAY_FAIL, 0);
+		return;
+	}
 	if (!l->th_started) {		/* no thread: commit here */
 		t = l->pend;
 		l->pend = l->fly;
@@ -355,12 +382,19 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 	kick(l);
 }
 
+/*
+ * Write the live entries to the temp file and rename it over the log.
+ * A failure fails the store (store_fail): before the rename the old log
+ * would still do, but a disk that cannot take the temp file will not
+ * take the next commit either, and after it l->fd may be the old,
+ * unlinked file.
+ */
 static int
 rewrite(struct rlog *l)
 {
 	uint8_t hdr[LOG_HDR_LEN], *buf = NULL;
 	size_t i, n = 0, cap = 1024 * REC_LEN, len = 0;
-	int fd = -1, r = BN_ERR_SYSTEM;
+	int fd = -1, r = BN_ERR_SYSTEM, renamed = 0, err;
 
 	memset(hdr, 0, sizeof(hdr));
 	memcpy(hdr, LOG_MAGIC, 8);
@@ -387,7 +421,10 @@ rewrite(struct rlog *l)
 		goto out;
 	}
 	fd = -1;
-	if (rename(l->tmp, l->path) != 0 || sync_dir(l->dir) != 0)
+	if (rename(l->tmp, l->path) != 0)
+		goto out;
+	renamed = 1;
+	if (sync_dir(l->dir) != 0)
 		goto out;
 	if (l->fd >= 0)
 		close(l->fd);
@@ -397,11 +434,15 @@ rewrite(struct rlog *l)
 	l->st.compactions++;
 	r = BN_OK;
  out:
-	if (r != BN_OK)
-		bn_log_event(BN_LOG_ERROR, "replay_compact_fail", "errno=%d",
-		    errno);
-	if (fd >= 0)
-		close(fd);
+	if (r != BN_OK) {
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+		if (!renamed)
+			(void)unlink(l->tmp);
+		store_fail(l, "compact", err);
+		errno = err;
+	}
 	free(buf);
 	return r;
 }
@@ -412,6 +453,8 @@ log_compact(void *impl, uint64_t now)
 	struct rlog *l = impl;
 
 	commit_all(l);
+	if (l->failed)
+		return BN_ERR_STATE;
 	sweep(l, now);
 	return rewrite(l);
 }
@@ -423,6 +466,8 @@ compact_cb(evutil_socket_t fd, short what, void *arg)
 	uint64_t now = (uint64_t)time(NULL);
 
 	commit_all(l);
+	if (l->failed)
+		return;
 	sweep(l, now);
 	/* Rewrite once the file holds about twice what is live. */
 	if (l->file_records > 2 * l->used + 1024)
@@ -439,6 +484,8 @@ log_insert(void *impl, const uint8_t *key, uint64_t expiry, uint64_t now,
 	struct waiter *nw;
 	size_t i, reuse;
 
+	if (l->failed)
+		return TD_REPLAY_FAIL;
 	i = probe(l, key, now, &reuse);
 	s = &l->t[i];
 	if (s->expiry > now)
@@ -492,6 +539,8 @@ log_seen(void *impl, const uint8_t *key, uint64_t now)
 	struct rlog *l = impl;
 	size_t reuse;
 
+	if (l->failed)
+		return -1;	/* the file may not hold what we hold */
 	return l->t[probe(l, key, now, &reuse)].expiry > now;
 }
 
@@ -520,8 +569,7 @@ log_free(void *impl)
 
 	if (l == NULL)
 		return;
-	if (l->fd >= 0)
-		commit_all(l);
+	commit_all(l);		/* fails what is pending if the store did */
 	if (l->th_started) {
 		pthread_mutex_lock(&l->mu);
 		l->stop = 1;

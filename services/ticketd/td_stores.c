@@ -55,6 +55,12 @@ td_stores_open(struct td_stores *st, struct event_base *base,
 		snprintf(errbuf, errlen, "buckets: out of memory");
 		goto fail;
 	}
+	if (td_buckets_set_v6_prefix(st->buckets,
+	    (unsigned)cfg->ipv6_bucket_prefix) != BN_OK) {
+		snprintf(errbuf, errlen, "ticketd.ipv6_bucket_prefix: must be "
+		    "%d..%d", TD_BUCKET_V6_PREFIX_MIN, TD_BUCKET_V6_PREFIX_MAX);
+		goto fail;
+	}
 	return BN_OK;
  fail:
 	td_stores_close(st);

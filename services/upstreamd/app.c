@@ -400,6 +400,15 @@ bn_app_request_init(struct bn_app_request *req, const char *method,
 	if (plen > BN_APP_PATH_MAX ||
 	    (q != NULL && target_len - plen - 1 > BN_APP_QUERY_MAX))
 		return BN_ERR_TOO_LARGE;
+	/*
+	 * RFC 9112 §3.2: a request-target is visible ASCII.  Anything else
+	 * (CR, LF, space, NUL, DEL, 8-bit) would let the peer rewrite the
+	 * request line the proxy writes to the origin (a second request).
+	 */
+	for (i = 0; i < target_len; i++)
+		if ((unsigned char)target[i] <= 0x20 ||
+		    (unsigned char)target[i] >= 0x7f)
+			return BN_ERR_MALFORMED;
 	if (nheaders > APP_REQ_HEADERS_MAX)
 		return BN_ERR_TOO_LARGE;
 	for (i = 0; i < nheaders; i++)

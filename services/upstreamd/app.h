@@ -215,9 +215,10 @@ int	bn_app_handle(struct bn_app *app, struct bn_app_request *req,
 
 /*
  * Fill req from a decoded request: method token ("DEL" reads as DELETE),
- * target "/path?query", lent headers (names must be lower-case tokens)
- * and body.  BN_APP_ERR_MALFORMED (answer 400) or BN_APP_ERR_TOO_LARGE
- * (answer 414) on bad input.
+ * target "/path?query" (visible ASCII only: no space, control or 8-bit
+ * byte), lent headers (names must be lower-case tokens) and body.
+ * BN_APP_ERR_MALFORMED (answer 400) or BN_APP_ERR_TOO_LARGE (answer 414)
+ * on bad input.
  */
 int	bn_app_request_init(struct bn_app_request *req, const char *method,
 	    const char *target, size_t target_len,

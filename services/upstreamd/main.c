@@ -16,7 +16,10 @@
  * SECURITY
  *	The node key file must be 0600.  compat and legacy sessions are
  *	weak (their keys follow from public values) and are logged as
- *	security=weak; allowed_gateways restricts who may open sessions.
+ *	security=weak.  allowed_gateways restricts who may open sessions;
+ *	with none listed upstreamd refuses to start unless
+ *	allow_any_gateway says anyone may skip the gateway's tickets.
+ *	Plugins run as the daemon: they must not be writable by others.
  *
  * EXIT STATUS
  *	0 after SIGTERM/SIGINT once in-flight requests are answered (or the

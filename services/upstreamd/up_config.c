@@ -20,6 +20,8 @@ const struct bn_config_field up_config_fields[] = {
 	BN_CFG_F_BOOL("allow_compat", struct up_config, allow_compat, "false"),
 	BN_CFG_F_STR_LIST("allowed_gateways", struct up_config,
 	    allowed_gateways, UP_GATEWAYS_MAX),
+	BN_CFG_F_BOOL("allow_any_gateway", struct up_config,
+	    allow_any_gateway, "false"),
 	BN_CFG_F_STR_LIST("plugins", struct up_config, plugins, 64),
 	BN_CFG_F_STR("plugin_dir", struct up_config, plugin_dir, NULL, 1,
 	    255),
@@ -45,6 +47,7 @@ const struct bn_config_field up_config_fields[] = {
 static const char up_usage[] =
 "usage: upstreamd --key FILE [--listen HOST:PORT]... [--listen-legacy\n"
 "                 HOST:PORT]... [--config FILE] [--allow-compat]\n"
+"                 [--allowed-gateway HEX]... [--allow-any-gateway]\n"
 "                 [--plugin FILE]... [--plugin-dir DIR] [--templates DIR]...\n"
 "                 [--static PREFIX=DIR]... [--origin URL] [--socket PATH]\n"
 "                 [--set KEY=VALUE]... | --help | --version\n"
@@ -56,6 +59,12 @@ static const char up_usage[] =
 "  --listen-legacy H:P listener for the 1.1 framing (echo, WIRE.md 3b)\n"
 "  --config FILE       YAML file; sections `common` and `upstreamd`\n"
 "  --allow-compat      accept the Python library's compat profile (weak)\n"
+"  --allowed-gateway HEX\n"
+"                      a gateway's public key (64 hex digits) that may\n"
+"                      open sessions; repeatable (allowed_gateways)\n"
+"  --allow-any-gateway let anyone holding the node's public key open\n"
+"                      sessions, bypassing the gateway and its tickets\n"
+"                      (required when allowed_gateways is empty)\n"
 "  --plugin FILE       load a plugin (.so); repeatable\n"
 "  --plugin-dir DIR    load every *.so in DIR\n"
 "  --templates DIR     a template root; repeatable\n"
@@ -75,6 +84,8 @@ static const struct bn_daemon_flag up_flags[] = {
 	{ "listen-legacy", "listen_legacy",	BN_DAEMON_LIST },
 	{ "key",	"key",			BN_DAEMON_ARG },
 	{ "allow-compat", "allow_compat",	BN_DAEMON_BOOL },
+	{ "allowed-gateway", "allowed_gateways", BN_DAEMON_LIST },
+	{ "allow-any-gateway", "allow_any_gateway", BN_DAEMON_BOOL },
 	{ "plugin",	"plugins",		BN_DAEMON_LIST },
 	{ "plugin-dir",	"plugin_dir",		BN_DAEMON_ARG },
 	{ "templates",	"templates",		BN_DAEMON_LIST },
@@ -116,6 +127,17 @@ check(struct up_config *c, char *errbuf, size_t errlen)
 	if (c->origin != NULL && strncmp(c->origin, "http://", 7) != 0) {
 		snprintf(errbuf, errlen, "upstreamd.origin: must be "
 		    "http://HOST:PORT");
+		return BN_ERR_CONFIG;
+	}
+	/*
+	 * No list means no gateway check at all: anyone who knows the
+	 * node's public key skips the gateway's tickets.  That must be
+	 * asked for by name, never be the default.
+	 */
+	if (c->allowed_gateways.n == 0 && !c->allow_any_gateway) {
+		snprintf(errbuf, errlen, "upstreamd.allowed_gateways: empty; "
+		    "list the gateways' public keys (--allowed-gateway HEX) "
+		    "or set allow_any_gateway (--allow-any-gateway)");
 		return BN_ERR_CONFIG;
 	}
 	if (c->allowed_gateways.n > 0 && (c->gateways = calloc(

@@ -28,6 +28,7 @@ struct up_config {
 	char			*socket;	/* admin socket */
 	int			 allow_compat;
 	struct bn_config_strlist allowed_gateways;	/* 64 hex each */
+	int			 allow_any_gateway;	/* empty list: any */
 	struct bn_config_strlist plugins;	/* .so files */
 	char			*plugin_dir;
 	struct bn_config_strlist templates;	/* template roots */

@@ -1,20 +1,21 @@
 /*
- * up_conn: one accepted TCP connection = one bn_htx_session on a
- * libevent bufferevent (ARCHITECTURE.md data path step 4).
+ * up_conn: one accepted TCP connection = one HTX session on a
+ * bn_htx_conn (libcommon htx_conn.h; ARCHITECTURE.md data path step 4).
  *
- * For: moving bytes and time between the socket and the session (feed
- * on read, next_event in a loop, pull into the output evbuffer up to a
- * high watermark, a timer from next_timeout), closing the connection
- * when the session is done, and logging session_open/session_close with
- * the peer, profile and reason.  Events are handed to up_bridge.  Not
- * for: requests and responses (up_bridge) or accepting (up_listener).
+ * For: what upstreamd adds to the session glue: the peer's address and
+ * key, the allowed_gateways check, the responses in flight (handed to
+ * up_bridge), the admin listing and counters, the input pause for
+ * compat/legacy peers, the server drain, and the session_open /
+ * session_close log lines.  Not for: moving bytes and time (htx_conn),
+ * requests and responses (up_bridge) or accepting (up_listener).
  *
- * Memory is bounded per connection: the input evbuffer by a read
- * watermark (the session takes bytes only as its windows allow), the
- * output evbuffer by UP_OUT_HIGH (the session's send queues hold the
- * rest, bounded by max_send_session).  The server owns every
- * connection; up_conn_free() may be called from outside a callback of
- * that connection only.
+ * Memory is bounded per connection: the input evbuffer by UP_IN_HIGH
+ * (the session takes bytes only as its windows allow), the output
+ * evbuffer by UP_OUT_HIGH (the session's send queues hold the rest,
+ * bounded by max_send_session).  The server owns every connection;
+ * up_conn_free() may be called at any time (inside a callback of the
+ * connection, htx_conn defers the socket's end to the callback's
+ * return).
  */
 #ifndef UP_CONN_H
 #define UP_CONN_H
@@ -31,8 +32,7 @@
 #define UP_IN_HIGH	(128u << 10)	/* stop reading the socket */
 #define UP_PEER_MAX	64
 
-struct bufferevent;
-struct event;
+struct bn_htx_conn;
 struct up_server;
 struct up_tx;
 struct sockaddr;
@@ -40,9 +40,8 @@ struct sockaddr;
 struct up_conn {
 	struct up_server	*srv;
 	struct up_conn		*next, *prev;
-	struct bufferevent	*bev;
-	struct event		*timer;
-	struct bn_htx_session	*s;
+	struct bn_htx_conn	*hc;
+	struct bn_htx_session	*s;		/* hc's, lent */
 	struct up_tx		*tx;		/* responses in flight */
 	uint32_t		 ntx;
 	uint64_t		 id;
@@ -54,9 +53,6 @@ struct up_conn {
 	unsigned		 open:1;	/* HANDSHAKE_DONE seen */
 	unsigned		 closed:1;	/* CLOSED seen */
 	unsigned		 draining:1;	/* server drain: close idle */
-	unsigned		 running:1;	/* inside up_conn_run */
-	unsigned		 again:1;	/* run again after this one */
-	unsigned		 dead:1;	/* free at the end of run */
 	enum bn_htx_profile	 profile;
 	char			 close_reason[48];
 };
@@ -67,9 +63,8 @@ struct up_conn *up_conn_new(struct up_server *srv, evutil_socket_t fd,
 /* Close the socket and free; reason goes to the session_close line. */
 void	up_conn_free(struct up_conn *c, const char *reason);
 /*
- * Move everything that can move: input into the session, events to the
- * bridge, output to the socket; re-arm the timer.  Safe to call from
- * any callback (a nested call only asks the running one to go again).
+ * Move everything that can move (bn_htx_conn_run()): call it after
+ * writing to the session from outside a callback of c.  It may free c.
  */
 void	up_conn_run(struct up_conn *c);
 /* Server drain: CLOSE the session once no response is in flight. */

@@ -2,7 +2,6 @@
  * up_listener: TCP listeners (up_listener.h).
  */
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +31,6 @@ on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 {
 	struct up_listener *l = arg;
 	struct up_server *srv = l->srv;
-	int one = 1;
 
 	if (srv->draining) {
 		evutil_closesocket(fd);
@@ -45,7 +43,7 @@ on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* up_conn (htx_conn) sets TCP_NODELAY. */
 	if (up_conn_new(srv, fd, sa, salen, l->legacy) == NULL)
 		bn_log_event(BN_LOG_ERROR, "conn_alloc", "reason=no_memory");
 }

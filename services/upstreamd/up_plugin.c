@@ -5,9 +5,11 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "betanet/err.h"
 #include "up_plugin.h"
@@ -59,10 +61,40 @@ seterr(char *err, size_t errlen, const char *path, const char *what,
 	    detail != NULL ? ": " : "", detail != NULL ? detail : "");
 }
 
+/*
+ * A plugin runs as the daemon: whoever can write it (or, for a plugin
+ * directory, drop a file into it) owns the daemon.  So, as OpenSSH does
+ * for its key files, refuse what a group or everyone may write and what
+ * someone else owns.
+ */
+static int
+check_perm(const char *path, const struct stat *st, char *err,
+    size_t errlen)
+{
+	char msg[96];
+	uid_t me = geteuid();
+
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(msg, sizeof(msg), "mode %04o", (unsigned)
+		    (st->st_mode & 07777));
+		seterr(err, errlen, path, "refused: group- or world-writable",
+		    msg);
+		return BN_ERR_INVALID_ARG;
+	}
+	if (st->st_uid != 0 && st->st_uid != me) {
+		snprintf(msg, sizeof(msg), "owned by uid %lu, not root or "
+		    "uid %lu", (unsigned long)st->st_uid, (unsigned long)me);
+		seterr(err, errlen, path, "refused: wrong owner", msg);
+		return BN_ERR_INVALID_ARG;
+	}
+	return BN_OK;
+}
+
 int
 up_plugin_open(struct up_plugin_set *ps, const char *path,
     int (**reg)(struct bn_app *), char *err, size_t errlen)
 {
+	struct stat st;
 	const int *abi;
 	void *h, *sym;
 	char msg[96];
@@ -80,6 +112,16 @@ up_plugin_open(struct up_plugin_set *ps, const char *path,
 		seterr(err, errlen, path, "too many plugins", NULL);
 		return BN_ERR_LIMIT;
 	}
+	if (stat(path, &st) != 0) {
+		seterr(err, errlen, path, "cannot load", strerror(errno));
+		return BN_ERR_NOT_FOUND;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		seterr(err, errlen, path, "cannot load", "not a regular file");
+		return BN_ERR_NOT_FOUND;
+	}
+	if ((r = check_perm(path, &st, err, errlen)) != BN_OK)
+		return r;
 	dlerror();
 	if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		seterr(err, errlen, path, "cannot load", dlerror());
@@ -151,6 +193,14 @@ up_plugin_list_dir(const char *dir, char ***paths, size_t *n, char *err,
 		seterr(err, errlen, dir, "cannot open directory", NULL);
 		return BN_ERR_NOT_FOUND;
 	}
+	if (fstat(dirfd(d), &st) != 0) {
+		seterr(err, errlen, dir, "cannot open directory",
+		    strerror(errno));
+		r = BN_ERR_NOT_FOUND;
+		goto out;
+	}
+	if ((r = check_perm(dir, &st, err, errlen)) != BN_OK)
+		goto out;
 	if ((v = calloc(UP_PLUGIN_DIR_MAX, sizeof(*v))) == NULL) {
 		r = BN_ERR_ALLOC;
 		goto out;

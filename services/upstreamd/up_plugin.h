@@ -13,7 +13,10 @@
  * The set owns the dlopen handles and closes them, newest first, in
  * up_plugin_set_free(); the app must have dropped every route and hook
  * pointing into a plugin before that.  A path must contain a '/' so
- * dlopen never searches the library path.
+ * dlopen never searches the library path.  A plugin file, and a plugin
+ * directory, must be owned by root or the daemon's effective uid and
+ * must not be group- or world-writable (else "plugin <path>: refused:
+ * ..."), since whoever may change one runs code as the daemon.
  */
 #ifndef BN_UP_PLUGIN_H
 #define BN_UP_PLUGIN_H
@@ -32,7 +35,8 @@ void	up_plugin_set_free(struct up_plugin_set *ps);
 /*
  * Open path and check it; on success the handle joins the set and *reg
  * is its bn_plugin_register.  BN_ERR_NOT_FOUND (dlopen failed),
- * BN_ERR_INVALID_ARG (symbol missing, ABI mismatch, no '/'),
+ * BN_ERR_INVALID_ARG (symbol missing, ABI mismatch, no '/', writable by
+ * others or owned by someone else),
  * BN_ERR_LIMIT (set full).
  */
 int	up_plugin_open(struct up_plugin_set *ps, const char *path,
@@ -43,6 +47,7 @@ size_t	up_plugin_count(const struct up_plugin_set *ps);
 /*
  * The "dir/name.so" paths of every regular *.so file in dir, sorted by
  * name with strcmp; free each and the array with up_plugin_paths_free().
+ * BN_ERR_INVALID_ARG when dir itself fails the ownership/mode rule.
  */
 int	up_plugin_list_dir(const char *dir, char ***paths, size_t *n,
 	    char *err, size_t errlen);

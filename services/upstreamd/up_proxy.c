@@ -47,6 +47,52 @@ hop_by_hop(const char *name)
 	return 0;
 }
 
+/* RFC 9110 §5.6.2 token character. */
+static int
+is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' &&
+	    strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/*
+ * What we write to the origin must not be able to end a line early:
+ * libevent copies the uri and header fields into the request as they
+ * are, so a CR or LF in them would start a second, smuggled request.
+ * uri: visible ASCII only (bn_app_request_init checked it already; this
+ * is the last place that can).  Header name: a token.  Header value: no
+ * control byte but HTAB (RFC 9110 §5.5), i.e. no CR, LF or NUL.
+ */
+static int
+uri_ok(const char *uri)
+{
+	if (*uri != '/')
+		return 0;
+	for (; *uri != '\0'; uri++)
+		if ((unsigned char)*uri <= 0x20 || (unsigned char)*uri >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+header_ok(const struct bn_app_header *h)
+{
+	const char *n;
+	size_t i;
+
+	if (h->name[0] == '\0')
+		return 0;
+	for (n = h->name; *n != '\0'; n++)
+		if (!is_tchar((unsigned char)*n))
+			return 0;
+	for (i = 0; i < h->value_len; i++)
+		if ((h->value[i] < 0x20 && h->value[i] != '\t') ||
+		    h->value[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
 static int
 parse_origin(const char *url, char *host, size_t hostlen, uint16_t *port)
 {
@@ -104,6 +150,8 @@ up_proxy_new(struct event_base *base, const char *origin, size_t max_body,
 		}
 		evhttp_connection_set_max_body_size(p->pool[i],
 		    (ev_ssize_t)max_body);
+		evhttp_connection_set_max_headers_size(p->pool[i],
+		    UP_PROXY_MAX_HEADERS);
 		evhttp_connection_set_timeout_tv(p->pool[i], &tv);
 		evhttp_connection_set_retries(p->pool[i], 1);
 	}
@@ -201,15 +249,22 @@ up_proxy_send(struct up_proxy *p, const struct bn_app_request *req,
 	struct up_proxy_req *pr;
 	struct evkeyvalq *oh;
 	char uri[BN_APP_PATH_MAX + BN_APP_QUERY_MAX + 2], hostport[300];
+	char q[BN_LOG_VALUE_MAX];
 	char *val;
 	size_t i;
 	int ok;
 	enum evhttp_cmd_type cmd = method_cmd(req->method, &ok);
 
-	if (!ok || memchr(req->path, '\0', req->path_len) != NULL)
+	if (!ok || memchr(req->path, '\0', req->path_len) != NULL ||
+	    memchr(req->query, '\0', req->query_len) != NULL)
 		return NULL;
 	snprintf(uri, sizeof(uri), "%s%s%s", req->path,
 	    req->query_len ? "?" : "", req->query);
+	if (!uri_ok(uri)) {
+		bn_log_event(BN_LOG_INFO, "proxy_refused", "reason=bad_target "
+		    "target=%s", bn_log_qstr(q, sizeof(q), uri));
+		return NULL;
+	}
 	if ((pr = calloc(1, sizeof(*pr))) == NULL)
 		return NULL;
 	pr->p = p;
@@ -221,10 +276,15 @@ up_proxy_send(struct up_proxy *p, const struct bn_app_request *req,
 	snprintf(hostport, sizeof(hostport), "%s:%u", p->host, p->port);
 	evhttp_add_header(oh, "Host", hostport);
 	for (i = 0; i < req->nheaders; i++) {
-		if (hop_by_hop(req->headers[i].name) ||
-		    memchr(req->headers[i].value, '\0',
-		    req->headers[i].value_len) != NULL ||
-		    (val = strndup((const char *)req->headers[i].value,
+		if (hop_by_hop(req->headers[i].name))
+			continue;
+		if (!header_ok(&req->headers[i])) {
+			bn_log_event(BN_LOG_INFO, "proxy_header_dropped",
+			    "name=%s", bn_log_qstr(q, sizeof(q),
+			    req->headers[i].name));
+			continue;
+		}
+		if ((val = strndup((const char *)req->headers[i].value,
 		    req->headers[i].value_len)) == NULL)
 			continue;
 		(void)evhttp_add_header(oh, req->headers[i].name, val);

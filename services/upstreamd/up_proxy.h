@@ -6,8 +6,12 @@
  * keep-alive connections (libevent's evhttp client: the origin is local
  * and configured by the operator) and handing back the origin's status,
  * headers and body as a struct bn_app_response.  The body is bounded by
- * max_body (upstreamd's max_message); hop-by-hop headers are dropped
- * both ways.  Not for: untrusted origins or TLS.
+ * max_body (upstreamd's max_message), its header block by
+ * UP_PROXY_MAX_HEADERS; hop-by-hop headers are dropped both ways.  What
+ * goes to the origin cannot break its framing: a target that is not
+ * visible ASCII is refused and a header whose name is not a token or
+ * whose value holds a control byte (CR, LF, NUL...) is dropped.
+ * Not for: untrusted origins or TLS.
  *
  * Ownership: a request handle is valid until done() is called or
  * up_proxy_cancel() is called, whichever is first; done() is called at
@@ -26,6 +30,7 @@ struct up_proxy;
 struct up_proxy_req;
 
 #define UP_PROXY_POOL	8	/* origin connections */
+#define UP_PROXY_MAX_HEADERS	(64 * 1024)	/* origin's header block */
 
 /* resp is filled (502/504 on failure); the callee may take its body. */
 typedef void (*up_proxy_done_fn)(void *arg, struct bn_app_response *resp);

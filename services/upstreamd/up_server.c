@@ -177,6 +177,10 @@ up_server_start(struct up_server *srv, struct event_base *base,
 	    (r = up_server_build_app(cfg, &srv->app, errbuf, errlen)) !=
 	    BN_OK)
 		return r;
+	if (cfg->ngateways == 0)
+		bn_log_event(BN_LOG_WARN, "allow_any_gateway", "note=\"any "
+		    "peer holding the node key may open sessions, bypassing "
+		    "the gateway and its tickets\"");
 	if (cfg->origin != NULL && (srv->proxy = up_proxy_new(base,
 	    cfg->origin, (size_t)cfg->max_message, UP_PROXY_TIMEOUT_MS,
 	    errbuf, errlen)) == NULL)

@@ -21,7 +21,8 @@ if(TARGET htx-gw AND TARGET upstreamd AND TARGET ticketd AND TARGET betanet
     GW_PLUGIN_DIR="${GW_IT_PLUGIN_OUT}")
   add_dependencies(it_gw htx-gw upstreamd ticketd betanet gw_plugin)
   foreach(t chain tickets ticketd_down limits passthrough big kill
-      concurrent slowloris reuseport admin)
+      concurrent slowloris reuseport admin bigheaders forwarded referer
+      preadmit drip bind_conflict)
     add_test(NAME integration/gw_${t} COMMAND it_gw ${t})
     set_tests_properties(integration/gw_${t} PROPERTIES
       LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77)

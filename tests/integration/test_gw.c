@@ -87,7 +87,7 @@ up_start(struct fx *f, int i)
 	char listen[64], plugin[400];
 	char *argv[] = { UPSTREAMD_BIN, "--key", u->key, "--listen", listen,
 	    "--socket", u->sock, "--plugin", plugin, "--set",
-	    "max_message=64MiB", NULL };
+	    "max_message=64MiB", "--allow-any-gateway", NULL };
 
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", u->port);
 	snprintf(plugin, sizeof(plugin), "%s/gw_plugin.so", GW_PLUGIN_DIR);
@@ -803,9 +803,256 @@ t_slowloris(void)
 	return 0;
 }
 
-/* Two gateway processes on one port (SO_REUSEPORT). */
+/* Occurrences of needle in hay. */
 static int
-t_reuseport(void)
+count_str(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+/* No sanitizer report and still running. */
+static int
+gw_clean(struct hx_daemon *d)
+{
+	return d->pid != 0 && kill(d->pid, 0) == 0 &&
+	    hx_log_count(d, "Sanitizer") == 0 &&
+	    hx_log_count(d, "runtime error:") == 0;
+}
+
+/*
+ * C1: 60 headers of one name, 900 bytes each (under the 64-header and
+ * 8 KiB-line limits), joined by the HTX backend into one field: the app
+ * sees exactly one x-a, the 60 values joined with ", ".
+ */
+#define BH_N	60
+#define BH_LEN	900
+static int
+t_bigheaders(void)
+{
+	static struct fx f;
+	struct resp r;
+	char t[512], *req, *want, v[BH_LEN + 1];
+	size_t n = 0, w, i;
+
+	HX_CHECK(fx_init(&f, "gw-bighdr", 1, NULL) == 0, "fixture");
+	HX_CHECK(ticket(&f, "cookie", t, sizeof(t)) == 0, "ticket");
+	HX_CHECK((req = malloc(BH_N * (BH_LEN + 16) + 1024)) != NULL &&
+	    (want = malloc(BH_N * (BH_LEN + 2) + 64)) != NULL, "alloc");
+	n = (size_t)sprintf(req, "GET /gw/echo HTTP/1.1\r\nHost: t\r\n"
+	    "Cookie: %s\r\nConnection: close\r\n", t);
+	w = (size_t)sprintf(want, "h=x-a: ");
+	for (i = 0; i < BH_N; i++) {
+		memset(v, 'a' + (int)(i % 26), BH_LEN);
+		memcpy(v, "v", 1);
+		v[1] = (char)('0' + i / 10);
+		v[2] = (char)('0' + i % 10);
+		v[BH_LEN] = '\0';
+		n += (size_t)sprintf(req + n, "X-A: %s\r\n", v);
+		w += (size_t)sprintf(want + w, "%s%s", i > 0 ? ", " : "", v);
+	}
+	n += (size_t)sprintf(req + n, "\r\n");
+	sprintf(want + w, "\n");
+	HX_CHECK(http(f.port, req, n, &r) == 0, "request");
+	HX_CHECK(r.status == 200, "status %d: %.200s", r.status, r.buf);
+	HX_CHECK(count_str(r.body, "h=x-a:") == 1, "%d x-a headers",
+	    count_str(r.body, "h=x-a:"));
+	HX_CHECK(strstr(r.body, want) != NULL, "joined value differs");
+	resp_free(&r);
+	/* The gateway is still there, and said nothing. */
+	HX_CHECK(get(f.port, "/hello/after", t, &r) == 0, "after");
+	resp_free(&r);
+	HX_CHECK(gw_clean(&f.gw), "gateway died or sanitizer report in %s",
+	    f.gwlog);
+	free(req);
+	free(want);
+	cleanup_live();
+	return 0;
+}
+
+/* H1: what the client says about forwarding never reaches the app. */
+static int
+t_forwarded(void)
+{
+	static struct fx f;
+	struct resp r;
+	char t[512], h[2048];
+
+	HX_CHECK(fx_init(&f, "gw-fwd", 1, NULL) == 0, "fixture");
+	HX_CHECK(ticket(&f, "cookie", t, sizeof(t)) == 0, "ticket");
+	snprintf(h, sizeof(h), "Cookie: %s\r\n"
+	    "X-Forwarded-For: 6.6.6.6\r\nx-forwarded-for: 7.7.7.7, 8.8.8.8\r\n"
+	    "Forwarded: for=6.6.6.6\r\nFORWARDED: for=7.7.7.7;proto=https\r\n"
+	    "X-Real-IP: 6.6.6.6\r\n", t);
+	HX_CHECK(get(f.port, "/gw/echo", h, &r) == 0, "get");
+	HX_CHECK(r.status == 200, "status %d", r.status);
+	HX_CHECK(count_str(r.body, "h=x-forwarded-for: ") == 1 &&
+	    strstr(r.body, "h=x-forwarded-for: 127.0.0.1\n") != NULL,
+	    "x-forwarded-for: %s", r.body);
+	HX_CHECK(count_str(r.body, "h=forwarded: ") == 1 &&
+	    strstr(r.body, "h=forwarded: for=127.0.0.1;proto=http\n") !=
+	    NULL, "forwarded: %s", r.body);
+	HX_CHECK(strstr(r.body, "x-real-ip") == NULL, "x-real-ip: %s", r.body);
+	HX_CHECK(strstr(r.body, "6.6.6.6") == NULL &&
+	    strstr(r.body, "7.7.7.7") == NULL &&
+	    strstr(r.body, "8.8.8.8") == NULL, "client's claim: %s", r.body);
+	resp_free(&r);
+	cleanup_live();
+	return 0;
+}
+
+/* L1: a Referer with bn1= in its query does not carry a ticket on. */
+static int
+t_referer(void)
+{
+	static struct fx f;
+	struct resp r;
+	char t[512], q[512], h[2048];
+
+	HX_CHECK(fx_init(&f, "gw-ref", 1, NULL) == 0, "fixture");
+	HX_CHECK(ticket(&f, "cookie", t, sizeof(t)) == 0 &&
+	    ticket(&f, "query", q, sizeof(q)) == 0, "ticket");
+	snprintf(h, sizeof(h), "Cookie: %s\r\nReferer: "
+	    "http://site.example/page?a=1&%s&b=2\r\n", t, q);
+	HX_CHECK(get(f.port, "/gw/echo", h, &r) == 0, "get");
+	HX_CHECK(r.status == 200, "status %d", r.status);
+	HX_CHECK(strstr(r.body, "bn1") == NULL, "ticket leaked: %s", r.body);
+	HX_CHECK(strstr(r.body, "h=referer: http://site.example/page?a=1&b=2"
+	    "\n") != NULL, "referer: %s", r.body);
+	resp_free(&r);
+	cleanup_live();
+	return 0;
+}
+
+/*
+ * H2: before admission a form body is read only up to
+ * preadmit_body_bytes; a bigger one needs its ticket in the cookie or
+ * query.
+ */
+static int
+t_preadmit(void)
+{
+	static const char *const extra[] = { "--set",
+	    "preadmit_body_bytes=1KiB", NULL };
+	static const char form[] = "Content-Type: "
+	    "application/x-www-form-urlencoded\r\n";
+	static struct fx f;
+	struct resp r;
+	char t[512], req[4096], *body;
+	int fd, n;
+	size_t i;
+
+	HX_CHECK(fx_init(&f, "gw-preadmit", 1, extra) == 0, "fixture");
+	/* 1 MiB announced: refused on the head alone, no body sent. */
+	n = snprintf(req, sizeof(req), "POST /gw/echo HTTP/1.1\r\nHost: t\r\n"
+	    "%sContent-Length: 1048576\r\n\r\n", form);
+	HX_CHECK((fd = tcp_connect(f.port)) != -1, "connect");
+	HX_CHECK(hx_write_all(fd, req, (size_t)n, T_MS) == 0, "send");
+	HX_CHECK(read_resp(fd, &r, 0, 5000) == 0, "no answer before the body");
+	HX_CHECK(r.status == 403 && strstr(r.body, "ticket refused: missing")
+	    != NULL, "1 MiB form: %d %s", r.status, r.body);
+	resp_free(&r);
+	close(fd);
+	/* Chunked, past the cap and never finished: refused all the same. */
+	n = snprintf(req, sizeof(req), "POST /gw/echo HTTP/1.1\r\nHost: t\r\n"
+	    "%sTransfer-Encoding: chunked\r\n\r\n600\r\n", form);
+	memset(req + n, 'a', 0x600);
+	n += 0x600;
+	n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n600\r\n");
+	HX_CHECK((fd = tcp_connect(f.port)) != -1, "connect");
+	HX_CHECK(hx_write_all(fd, req, (size_t)n, T_MS) == 0, "send");
+	HX_CHECK(read_resp(fd, &r, 0, 5000) == 0, "chunked: no answer");
+	HX_CHECK(r.status == 403, "chunked form: %d", r.status);
+	resp_free(&r);
+	close(fd);
+	/* A form ticket in a form over the cap is not looked for. */
+	HX_CHECK(ticket(&f, "form", t, sizeof(t)) == 0, "ticket");
+	HX_CHECK((body = malloc(2048 + 1)) != NULL, "alloc");
+	n = snprintf(body, 2049, "%s&", t);
+	for (i = (size_t)n; i < 2048; i++)
+		body[i] = 'x';
+	body[2048] = '\0';
+	n = snprintf(req, sizeof(req), "POST /gw/echo HTTP/1.1\r\nHost: t\r\n"
+	    "%sContent-Length: 2048\r\nConnection: close\r\n\r\n%s", form,
+	    body);
+	HX_CHECK(http(f.port, req, (size_t)n, &r) == 0, "post");
+	HX_CHECK(r.status == 403, "form ticket in a big form: %d", r.status);
+	resp_free(&r);
+	/* A big form with the ticket in the cookie: admitted, forwarded. */
+	HX_CHECK(ticket(&f, "cookie", t, sizeof(t)) == 0, "ticket");
+	memcpy(body, "a=1&", 4);
+	memset(body + 4, 'x', 2048 - 4);
+	n = snprintf(req, sizeof(req), "POST /gw/echo HTTP/1.1\r\nHost: t\r\n"
+	    "Cookie: %s\r\n%sContent-Length: 2048\r\nConnection: close\r\n"
+	    "\r\n%s", t, form, body);
+	HX_CHECK(http(f.port, req, (size_t)n, &r) == 0, "post");
+	HX_CHECK(r.status == 200 && strstr(r.body, "len=2048\n") != NULL,
+	    "cookie + big form: %d %s", r.status, r.body);
+	resp_free(&r);
+	free(body);
+	HX_CHECK(gw_clean(&f.gw), "gateway: %s", f.gwlog);
+	cleanup_live();
+	return 0;
+}
+
+/*
+ * H2: a client dripping a form body a byte at a time, without a ticket,
+ * is dropped at header_timeout after its first byte (absolute), however
+ * often it sends.
+ */
+static int
+t_drip(void)
+{
+	static const char *const extra[] = { "--set", "header_timeout=2s",
+	    "--set", "body_timeout=30s", NULL };
+	static const char head[] = "POST /gw/echo HTTP/1.1\r\nHost: t\r\n"
+	    "Content-Type: application/x-www-form-urlencoded\r\n"
+	    "Content-Length: 1000\r\n\r\n";
+	static struct fx f;
+	struct pollfd pfd;
+	uint64_t t0, took = 0;
+	char buf[256];
+	ssize_t n;
+	int fd, closed = 0;
+
+	HX_CHECK(fx_init(&f, "gw-drip", 1, extra) == 0, "fixture");
+	HX_CHECK((fd = tcp_connect(f.port)) != -1, "connect");
+	t0 = hx_now_ms();
+	HX_CHECK(hx_write_all(fd, head, sizeof(head) - 1, T_MS) == 0, "head");
+	while (!closed && hx_now_ms() - t0 < 10000) {
+		hx_sleep_ms(200);
+		if (write(fd, "a", 1) != 1) {
+			closed = 1;
+			break;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) > 0 &&
+		    ((n = read(fd, buf, sizeof(buf))) <= 0))
+			closed = 1;
+	}
+	took = hx_now_ms() - t0;
+	close(fd);
+	fprintf(stderr, "drip: dropped after %llu ms\n",
+	    (unsigned long long)took);
+	HX_CHECK(closed, "still open after %llu ms", (unsigned long long)took);
+	HX_CHECK(took >= 1500 && took < 4500, "dropped after %llu ms, want "
+	    "~2000", (unsigned long long)took);
+	HX_CHECK(hx_log_count(&f.gw, "phase=preadmit") == 1, "no "
+	    "client_timeout phase=preadmit in %s", f.gwlog);
+	cleanup_live();
+	return 0;
+}
+
+/* L3: without reuse_port a second gateway cannot take a busy port. */
+static int
+t_bind_conflict(void)
 {
 	static const char *const extra[] = { "--tickets", "off", NULL };
 	const char *ex2[5] = { "--tickets", "off", "--admin-socket", NULL,
@@ -813,11 +1060,39 @@ t_reuseport(void)
 	static struct fx f;
 	struct resp r;
 	char sock2[400];
+
+	HX_CHECK(fx_init(&f, "gw-bind", 1, extra) == 0, "fixture");
+	snprintf(sock2, sizeof(sock2), "%s/gw2.sock", f.dir);
+	ex2[3] = sock2;
+	HX_CHECK(gw_start(&f, &f.gw2, f.gwlog2, ex2) == -1,
+	    "second gateway bound a port in use");
+	HX_CHECK(f.gw2.status == 1, "exit status %d, want 1", f.gw2.status);
+	HX_CHECK(hx_log_count(&f.gw2, "event=listen_failed") > 0 &&
+	    hx_log_count(&f.gw2, "Address already in use") > 0,
+	    "no clear listen_failed line in %s", f.gwlog2);
+	HX_CHECK(get(f.port, "/hello/b", NULL, &r) == 0 && r.status == 200,
+	    "the first gateway still serves");
+	resp_free(&r);
+	cleanup_live();
+	return 0;
+}
+
+/* Two gateway processes on one port (SO_REUSEPORT, reuse_port: true). */
+static int
+t_reuseport(void)
+{
+	static const char *const extra[] = { "--tickets", "off", "--set",
+	    "reuse_port=true", NULL };
+	const char *ex2[7] = { "--tickets", "off", "--set", "reuse_port=true",
+	    "--admin-socket", NULL, NULL };
+	static struct fx f;
+	struct resp r;
+	char sock2[400];
 	int i;
 
 	HX_CHECK(fx_init(&f, "gw-reuse", 1, extra) == 0, "fixture");
 	snprintf(sock2, sizeof(sock2), "%s/gw2.sock", f.dir);
-	ex2[3] = sock2;
+	ex2[5] = sock2;
 	HX_CHECK(gw_start(&f, &f.gw2, f.gwlog2, ex2) == 0, "second gw");
 	for (i = 0; i < 40; i++) {
 		HX_CHECK(get(f.port, "/hello/r", NULL, &r) == 0, "get %d", i);
@@ -880,6 +1155,12 @@ static const struct {
 	{ "slowloris",	t_slowloris },
 	{ "reuseport",	t_reuseport },
 	{ "admin",	t_admin },
+	{ "bigheaders",	t_bigheaders },
+	{ "forwarded",	t_forwarded },
+	{ "referer",	t_referer },
+	{ "preadmit",	t_preadmit },
+	{ "drip",	t_drip },
+	{ "bind_conflict", t_bind_conflict },
 };
 
 int

@@ -389,6 +389,7 @@ t_bad_config(void)
 	struct fx f;
 	char p[400], cfg[400];
 	const char *set[] = { "--set", "bucket_capacity=0", NULL };
+	const char *v6[] = { "--set", "ipv6_bucket_prefix=47", NULL };
 	const char *unk[] = { "--bogus", NULL };
 	const char *file[] = { "--config", cfg, NULL };
 
@@ -397,6 +398,7 @@ t_bad_config(void)
 	HX_CHECK(hx_write_file(cfg, "ticketd:\n  workers: 99\n", 0644) == 0,
 	    "write");
 	HX_CHECK(expect_exit2(&f, set, "bucket_capacity") == 0, "set");
+	HX_CHECK(expect_exit2(&f, v6, "ipv6_bucket_prefix") == 0, "v6 prefix");
 	HX_CHECK(expect_exit2(&f, unk, "bogus") == 0, "flag");
 	HX_CHECK(expect_exit2(&f, file, "workers") == 0, "file");
 	snprintf(p, sizeof(p), "%s/site.key", f.keys);
@@ -644,6 +646,7 @@ t_rate_limit(void)
 	struct fx f;
 	struct tk t;
 	const char *extra[] = { "--set", "bucket_capacity=5", NULL };
+	char ip[64];
 	int fd, i;
 
 	HX_CHECK(fx_init(&f, "rate") == 0, "fixture");
@@ -656,6 +659,15 @@ t_rate_limit(void)
 	}
 	/* The limited ticket was not burnt, and other IPs are not limited. */
 	HX_CHECK(verify_at(fd, &t, "198.51.100.2", 0) == RS_OK, "other ip");
+	/* A new address per ticket from one IPv6 /64 is still one client. */
+	for (i = 0; i < 6; i++) {
+		HX_CHECK(mk_ticket(&t, f.pub, f.id, time(NULL)) == 0, "mk");
+		snprintf(ip, sizeof(ip), "2001:db8:7:1:%x::%x", i * 4099, i);
+		HX_CHECK(verify_at(fd, &t, ip, 0) == (i < 5 ? RS_OK :
+		    BETANET__TICKETD__REASON__RATE_LIMITED), "v6 ticket %d", i);
+	}
+	HX_CHECK(verify_at(fd, &t, "2001:db8:7:2::1", 0) == RS_OK,
+	    "other /64");
 	close(fd);
 	HX_CHECK(hx_signal(&f.d, SIGTERM) == 0, "kill");
 	HX_CHECK(hx_wait_exit(&f.d, T_MS) == 0, "exit %d", f.d.status);

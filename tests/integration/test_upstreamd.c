@@ -237,8 +237,10 @@ tc_step(struct tc *c, int wait_ms)
 	return 0;
 }
 
+/* A session as the static key priv (NULL: a fresh one). */
 static struct tc *
-tc_open(int port, const uint8_t pub[BN_KEY_LEN], enum tc_mode mode)
+tc_open_as(int port, const uint8_t pub[BN_KEY_LEN], enum tc_mode mode,
+    const uint8_t *priv)
 {
 	struct bn_htx_config hc;
 	uint8_t epub[BN_KEY_LEN];
@@ -256,7 +258,10 @@ tc_open(int port, const uint8_t pub[BN_KEY_LEN], enum tc_mode mode)
 	hc.legacy11 = mode == TC_LEGACY;
 	hc.max_streams = 20000;
 	hc.max_message = 64u << 20;
-	(void)bn_x25519_keygen(hc.static_priv, epub);
+	if (priv != NULL)
+		memcpy(hc.static_priv, priv, BN_KEY_LEN);
+	else
+		(void)bn_x25519_keygen(hc.static_priv, epub);
 	c->s = bn_htx_session_new(&hc, hx_now_ms());
 	bn_cleanse(hc.static_priv, sizeof(hc.static_priv));
 	if (c->s == NULL || (c->fd = tcp_connect(port)) < 0) {
@@ -272,6 +277,12 @@ tc_open(int port, const uint8_t pub[BN_KEY_LEN], enum tc_mode mode)
 		return NULL;
 	}
 	return c;
+}
+
+static struct tc *
+tc_open(int port, const uint8_t pub[BN_KEY_LEN], enum tc_mode mode)
+{
+	return tc_open_as(port, pub, mode, NULL);
 }
 
 /* Queue one message on a new stream; its sid, or 0. */
@@ -436,9 +447,12 @@ fx_init(struct fx *f, const char *tag)
 	return 0;
 }
 
-/* Start upstreamd with the fixture's key, listeners and app plus extra. */
+/*
+ * Start upstreamd with the fixture's key, listeners and app plus extra;
+ * any_gw: --allow-any-gateway (the test client is no listed gateway).
+ */
 static int
-fx_start(struct fx *f, const char *const *extra)
+fx_start_gw(struct fx *f, const char *const *extra, int any_gw)
 {
 	char *argv[HX_MAX_ARGS + 1], listen[64], legacy[64], stat[400];
 	char plugin[400];
@@ -463,6 +477,8 @@ fx_start(struct fx *f, const char *const *extra)
 	argv[n++] = f->tpl;
 	argv[n++] = "--plugin";
 	argv[n++] = plugin;
+	if (any_gw)
+		argv[n++] = "--allow-any-gateway";
 	for (i = 0; extra != NULL && extra[i] != NULL && n < HX_MAX_ARGS;
 	    i++)
 		argv[n++] = (char *)extra[i];
@@ -470,6 +486,12 @@ fx_start(struct fx *f, const char *const *extra)
 	if (hx_spawn(&f->d, f->log, argv) != 0)
 		return -1;
 	return hx_wait_log(&f->d, "event=listening", T_MS);
+}
+
+static int
+fx_start(struct fx *f, const char *const *extra)
+{
+	return fx_start_gw(f, extra, 1);
 }
 
 static void
@@ -965,7 +987,7 @@ static int
 t_badkey(void)
 {
 	static struct fx f;	/* outlives an early HX_CHECK return */
-	char bad[400], *argv[8], port[32];
+	char bad[400], *argv[9], port[32];
 	int rc = 1, x;
 
 	if (fx_init(&f, "up-badkey") != 0)
@@ -978,7 +1000,8 @@ t_badkey(void)
 	argv[4] = port;
 	argv[5] = "--socket";
 	argv[6] = "none";
-	argv[7] = NULL;
+	argv[7] = "--allow-any-gateway";	/* so the key is what fails */
+	argv[8] = NULL;
 	snprintf(bad, sizeof(bad), "%s/missing.key", f.dir);
 	x = hx_run(argv, NULL, 0, NULL, 0, T_MS);
 	HX_CHECK(x == 2, "missing: %d", x);
@@ -1059,6 +1082,266 @@ t_admin(void)
 	return rc;
 }
 
+/*
+ * M1: with no allowed_gateways upstreamd lets anyone holding the node's
+ * public key skip the gateway, so it must be asked for by name
+ * (--allow-any-gateway, warned about) or the daemon refuses to start.
+ * With a list, only the listed keys get served.
+ */
+static int
+t_gateways(void)
+{
+	static struct fx f;	/* outlives an early HX_CHECK return */
+	struct tc *c = NULL;
+	struct reply r;
+	uint8_t gpriv[BN_KEY_LEN], gpub[BN_KEY_LEN];
+	uint8_t opriv[BN_KEY_LEN], opub[BN_KEY_LEN];
+	char ghex[2 * BN_KEY_LEN + 1], ohex[2 * BN_KEY_LEN + 1];
+	char list[200], port[32], err[1024], *argv[10];
+	const char *extra[3];
+	int rc = 1, x, ok;
+
+	if (fx_init(&f, "up-gw") != 0 ||
+	    bn_x25519_keygen(gpriv, gpub) != BN_OK ||
+	    bn_x25519_keygen(opriv, opub) != BN_OK)
+		goto out;
+	bn_hex_encode(ghex, gpub, BN_KEY_LEN);
+	bn_hex_encode(ohex, opub, BN_KEY_LEN);
+	snprintf(port, sizeof(port), "127.0.0.1:%d", f.port);
+	argv[0] = UPSTREAMD_BIN;
+	argv[1] = "--key";
+	argv[2] = f.key;
+	argv[3] = "--listen";
+	argv[4] = port;
+	argv[5] = "--socket";
+	argv[6] = "none";
+	argv[7] = NULL;
+	x = hx_run(argv, NULL, 0, err, sizeof(err), T_MS);
+	HX_CHECK(x == 2, "no allowed_gateways: exit %d", x);
+	HX_CHECK(strstr(err, "upstreamd: upstreamd.allowed_gateways: empty")
+	    == err && strstr(err, "--allow-any-gateway") != NULL &&
+	    strchr(err, '\n') == err + strlen(err) - 1, "one line: %s", err);
+	argv[7] = "--allowed-gateway";
+	argv[8] = "abcd";
+	argv[9] = NULL;
+	x = hx_run(argv, NULL, 0, err, sizeof(err), T_MS);
+	HX_CHECK(x == 2 && strstr(err, "allowed_gateways[0]") != NULL,
+	    "bad hex: exit %d %s", x, err);
+
+	/* Opted in: served, and the start-up log says what it means. */
+	HX_CHECK(fx_start(&f, NULL) == 0, "allow-any start");
+	HX_CHECK(hx_log_count(&f.d, "event=allow_any_gateway") == 1,
+	    "warned");
+	HX_CHECK(healthy(&f), "allow-any serves anyone");
+	hx_cleanup(&f.d);
+
+	/* A list (through --set, comma-separated): only its keys. */
+	snprintf(list, sizeof(list), "allowed_gateways=%s,%s", ohex, ghex);
+	extra[0] = "--set";
+	extra[1] = list;
+	extra[2] = NULL;
+	HX_CHECK(fx_start_gw(&f, extra, 0) == 0, "listed start");
+	HX_CHECK(hx_log_count(&f.d, "event=allow_any_gateway") == 0,
+	    "no warning with a list");
+	c = tc_open(f.port, f.pub, TC_NATIVE);
+	ok = c != NULL && request(c, "GET", "/hello/x", NULL, NULL, NULL, 0,
+	    NULL, &r) == 0;
+	HX_CHECK(!ok, "unknown key served");
+	tc_free(c);
+	c = NULL;
+	HX_CHECK(hx_wait_log(&f.d, "event=gateway_reject", T_MS) == 0,
+	    "reject logged");
+	HX_CHECK((c = tc_open_as(f.port, f.pub, TC_NATIVE, gpriv)) != NULL,
+	    "listed key: open");
+	HX_CHECK(request(c, "GET", "/hello/gw", NULL, NULL, NULL, 0, NULL,
+	    &r) == 0 && r.status == 200 && r.bodylen == 8 &&
+	    memcmp(r.body, "hello gw", 8) == 0, "listed key: %u", r.status);
+	tc_free(c);
+	c = NULL;
+	/* allow_any_gateway does not widen a list. */
+	hx_cleanup(&f.d);
+	HX_CHECK(fx_start_gw(&f, extra, 1) == 0, "list + any start");
+	c = tc_open(f.port, f.pub, TC_NATIVE);
+	ok = c != NULL && request(c, "GET", "/hello/x", NULL, NULL, NULL, 0,
+	    NULL, &r) == 0;
+	HX_CHECK(!ok, "list + any: unknown key served");
+	rc = 0;
+ out:
+	bn_cleanse(gpriv, sizeof(gpriv));
+	bn_cleanse(opriv, sizeof(opriv));
+	tc_free(c);
+	fx_done(&f);
+	return rc;
+}
+
+/*
+ * An origin that logs every request head it reads ("<<head>>") and
+ * answers each with "ok"; GET /bighdr gets a 100 KB response header.
+ */
+static const char origin_py[] =
+"import socket, sys, threading\n"
+"s = socket.socket()\n"
+"s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+"s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+"s.listen(64)\n"
+"log = open(sys.argv[2], 'ab', 0)\n"
+"print('origin ready', flush=True)\n"
+"def serve(c):\n"
+"    b = b''\n"
+"    try:\n"
+"        while True:\n"
+"            d = c.recv(65536)\n"
+"            if not d:\n"
+"                break\n"
+"            b += d\n"
+"            while b'\\r\\n\\r\\n' in b:\n"
+"                head, _, b = b.partition(b'\\r\\n\\r\\n')\n"
+"                log.write(b'<<' + head + b'>>\\n')\n"
+"                big = b''\n"
+"                if b' /bighdr ' in head.split(b'\\r\\n')[0]:\n"
+"                    big = b'X-Big: ' + b'a' * 100000 + b'\\r\\n'\n"
+"                c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n'\n"
+"                    + big + b'\\r\\nok')\n"
+"    except Exception:\n"
+"        pass\n"
+"    c.close()\n"
+"while True:\n"
+"    c, _ = s.accept()\n"
+"    threading.Thread(target=serve, args=(c,), daemon=True).start()\n";
+
+/* What the origin logged, NUL-terminated, into buf. */
+static void
+read_origin_log(const char *path, char *buf, size_t len)
+{
+	FILE *fp;
+	size_t n = 0;
+
+	if ((fp = fopen(path, "rb")) != NULL) {
+		n = fread(buf, 1, len - 1, fp);
+		fclose(fp);
+	}
+	buf[n] = '\0';
+}
+
+static int
+count_str(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (; (hay = strstr(hay, needle)) != NULL; hay++)
+		n++;
+	return n;
+}
+
+/*
+ * H3: nothing a peer puts in a BAR request may reach the origin as
+ * protocol: a target with CR/LF, space, DEL or 8-bit bytes is a 400 and
+ * sends the origin nothing; a header whose value holds CR or LF is
+ * dropped; an origin's oversized header block is a 502, not a stall.
+ */
+static int
+t_smuggle(void)
+{
+	static struct fx f;	/* outlives an early HX_CHECK return */
+	static struct hx_daemon origin;
+	static const char *const bad[] = {
+	    "/a HTTP/1.1\r\nHost: x\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x",
+	    "/a\r\n\r\nGET /smuggled",
+	    "/a\nGET /smuggled",
+	    "/a\rGET /smuggled",
+	    "/a b",
+	    "/a\tb",
+	    "/a\x7f",
+	    "/caf\xc3\xa9",
+	    "/a?q=\r\nX-Smuggled: 1",
+	};
+	static char olog[16384];
+	struct tc *c = NULL;
+	struct reply r;
+	char url[64], oport[16], opath[400], path[400];
+	const char *extra[3];
+	char *argv[7];
+	size_t i;
+	int rc = 1, p;
+
+	memset(&origin, 0, sizeof(origin));
+	live_origin = &origin;
+	if (fx_init(&f, "up-smuggle") != 0)
+		goto out;
+	p = hx_free_port();
+	snprintf(oport, sizeof(oport), "%d", p);
+	snprintf(opath, sizeof(opath), "%s/requests.log", f.dir);
+	snprintf(path, sizeof(path), "%s/origin.out", f.dir);
+	argv[0] = "/usr/bin/env";
+	argv[1] = "python3";
+	argv[2] = "-c";
+	argv[3] = (char *)origin_py;
+	argv[4] = oport;
+	argv[5] = opath;
+	argv[6] = NULL;
+	if (hx_spawn(&origin, path, argv) != 0) {
+		rc = HX_SKIP;
+		goto out;
+	}
+	if (hx_wait_log(&origin, "origin ready", T_MS) != 0) {
+		fprintf(stderr, "python3 origin did not start: skip\n");
+		rc = HX_SKIP;
+		goto out;
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", p);
+	extra[0] = "--origin";
+	extra[1] = url;
+	extra[2] = NULL;
+	if (fx_start(&f, extra) != 0)
+		goto out;
+	HX_CHECK((c = tc_open(f.port, f.pub, TC_NATIVE)) != NULL, "connect");
+	HX_CHECK(request(c, "GET", "/first?a=1", "x-good", "yes", NULL, 0,
+	    NULL, &r) == 0 && r.status == 200 && r.bodylen == 2,
+	    "proxied: %u", r.status);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		HX_CHECK(request(c, "GET", bad[i], NULL, NULL, NULL, 0, NULL,
+		    &r) == 0 && r.status == 400, "target %zu: %u", i,
+		    r.status);
+	/* A header value that would end the line: dropped, not sent. */
+	HX_CHECK(request(c, "GET", "/hdr1", "x-test",
+	    "a\r\nX-Evil: 1\r\n\r\nGET /smuggled HTTP/1.1", NULL, 0, NULL,
+	    &r) == 0 && r.status == 200, "crlf header: %u", r.status);
+	HX_CHECK(request(c, "GET", "/hdr2", "x-test", "a\nX-Evil: 2", NULL,
+	    0, NULL, &r) == 0 && r.status == 200, "lf header: %u", r.status);
+	HX_CHECK(request(c, "GET", "/hdr3", "x-test", "a\rX-Evil: 3", NULL,
+	    0, NULL, &r) == 0 && r.status == 200, "cr header: %u", r.status);
+	/* libevent itself lets an obs-fold (CRLF SP) and other CTLs by. */
+	HX_CHECK(request(c, "GET", "/hdr4", "x-test", "a\r\n X-Evil: 4",
+	    NULL, 0, NULL, &r) == 0 && r.status == 200, "fold header: %u",
+	    r.status);
+	HX_CHECK(request(c, "GET", "/hdr5", "x-test", "a\x01\x1b[2J", NULL,
+	    0, NULL, &r) == 0 && r.status == 200, "ctl header: %u", r.status);
+	/* The origin's header block is bounded too. */
+	HX_CHECK(request(c, "GET", "/bighdr", NULL, NULL, NULL, 0, NULL,
+	    &r) == 0 && r.status == 502, "big origin header: %u", r.status);
+	HX_CHECK(request(c, "GET", "/last", NULL, NULL, NULL, 0, NULL,
+	    &r) == 0 && r.status == 200, "after: %u", r.status);
+	read_origin_log(opath, olog, sizeof(olog));
+	HX_CHECK(count_str(olog, "<<") == 8, "origin saw %d requests:\n%s",
+	    count_str(olog, "<<"), olog);
+	HX_CHECK(strstr(olog, "<<GET /first?a=1 HTTP/1.1\r\n") != NULL &&
+	    strstr(olog, "\r\nx-good: yes") != NULL, "good request:\n%s",
+	    olog);
+	HX_CHECK(strstr(olog, "smuggled") == NULL &&
+	    strstr(olog, "Smuggled") == NULL && strstr(olog, "Evil") == NULL &&
+	    strstr(olog, "x-test") == NULL, "leaked:\n%s", olog);
+	HX_CHECK(hx_log_count(&f.d, "event=proxy_header_dropped") == 5,
+	    "drops logged");
+	HX_CHECK(healthy(&f), "still healthy");
+	rc = 0;
+ out:
+	tc_free(c);
+	hx_cleanup(&origin);
+	live_origin = NULL;
+	fx_done(&f);
+	return rc;
+}
+
 static const struct {
 	const char	*name;
 	int		(*fn)(void);
@@ -1075,6 +1358,8 @@ static const struct {
 	{ "sigterm", t_sigterm },
 	{ "badkey", t_badkey },
 	{ "admin", t_admin },
+	{ "gateways", t_gateways },
+	{ "smuggle", t_smuggle },
 };
 
 static void

@@ -8,7 +8,7 @@ if(TARGET upstreamd AND TARGET betanet AND TARGET it_plugin)
     TEST_PLUGIN_DIR="$<TARGET_FILE_DIR:it_plugin>")
   add_dependencies(it_upstreamd upstreamd betanet it_plugin)
   foreach(t basic static proxy big concurrent compat legacy robust kill9
-      sigterm badkey admin)
+      sigterm badkey admin gateways smuggle)
     add_test(NAME integration/upstreamd_${t} COMMAND it_upstreamd ${t})
     set_tests_properties(integration/upstreamd_${t} PROPERTIES
       LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77)

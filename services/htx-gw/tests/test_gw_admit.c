@@ -65,10 +65,11 @@ setup(void)
 }
 
 static void
-hdr_value(struct gw_request *r, const char *name, char *out, size_t cap)
+hdr_value_from(struct gw_request *r, const char *name, long from,
+    char *out, size_t cap)
 {
 	struct gw_hdr h;
-	long i = gw_request_find(r, name, -1);
+	long i = gw_request_find(r, name, from);
 
 	if (i < 0) {
 		snprintf(out, cap, "<none>");
@@ -76,6 +77,39 @@ hdr_value(struct gw_request *r, const char *name, char *out, size_t cap)
 	}
 	gw_request_hdr(r, (size_t)i, &h);
 	snprintf(out, cap, "%.*s", (int)h.value_len, h.value);
+}
+
+static void
+hdr_value(struct gw_request *r, const char *name, char *out, size_t cap)
+{
+	hdr_value_from(r, name, -1, out, cap);
+}
+
+static int
+count_hdr(struct gw_request *r, const char *name)
+{
+	long i;
+	int n = 0;
+
+	for (i = gw_request_find(r, name, -1); i >= 0;
+	    i = gw_request_find(r, name, i + 1))
+		n++;
+	return n;
+}
+
+/* Headers named name in what would be forwarded. */
+static int
+fwd_count(struct gw_request *r, const char *name)
+{
+	struct gw_hdr h[GW_HDR_CAP];
+	size_t n, i;
+	int k = 0;
+
+	n = gw_request_fwd_hdrs(r, h, GW_HDR_CAP);
+	for (i = 0; i < n; i++)
+		if (gw_str_ieq(h[i].name, h[i].name_len, name))
+			k++;
+	return k;
 }
 
 START_TEST(test_order)
@@ -328,15 +362,107 @@ START_TEST(test_forwarded)
 	ck_assert_str_eq(v, "for=192.0.2.7;proto=http");
 	gw_parser_clear(&pr.p);
 
+	/* Whatever the client claims is dropped, duplicates included. */
 	r = parse(&pr, "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: "
-	    "203.0.113.1\r\nForwarded: for=203.0.113.1\r\n\r\n");
+	    "203.0.113.1\r\nForwarded: for=203.0.113.1\r\nx-forwarded-for: "
+	    "10.0.0.1, 10.0.0.2\r\nX-Real-IP: 10.9.9.9\r\nFORWARDED: "
+	    "for=10.0.0.3;proto=https\r\nX-Keep: 1\r\n\r\n");
 	ck_assert_int_eq(gw_admit_forwarded(r, "2001:db8::1"), BN_OK);
+	ck_assert_int_eq(count_hdr(r, "x-forwarded-for"), 1);
+	ck_assert_int_eq(count_hdr(r, "forwarded"), 1);
+	ck_assert_int_eq(count_hdr(r, "x-real-ip"), 0);
+	ck_assert_int_eq(count_hdr(r, "x-keep"), 1);
 	hdr_value(r, "x-forwarded-for", v, sizeof(v));
-	ck_assert_str_eq(v, "203.0.113.1, 2001:db8::1");
+	ck_assert_str_eq(v, "2001:db8::1");
 	hdr_value(r, "forwarded", v, sizeof(v));
-	ck_assert_str_eq(v, "for=203.0.113.1, for=\"[2001:db8::1]\";"
-	    "proto=http");
+	ck_assert_str_eq(v, "for=\"[2001:db8::1]\";proto=http");
+	/* And what is forwarded holds only ours. */
+	ck_assert_int_eq(fwd_count(r, "x-forwarded-for"), 1);
+	ck_assert_int_eq(fwd_count(r, "forwarded"), 1);
+	ck_assert_int_eq(fwd_count(r, "x-real-ip"), 0);
 	gw_parser_clear(&pr.p);
+}
+END_TEST
+
+START_TEST(test_strip_referer)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "http://a/p?bn1=XYZ", "http://a/p" },
+		{ "http://a/p?x=1&bn1=XYZ&y=2", "http://a/p?x=1&y=2" },
+		{ "http://a/p?bn1=X&bn1=Y#f", "http://a/p#f" },
+		{ "http://a/p?x=1&bn1=X#f?bn1=1", "http://a/p?x=1#f?bn1=1" },
+		{ "http://a/bn1=1?xbn1=2", "http://a/bn1=1?xbn1=2" },
+		{ "http://a/p", "http://a/p" },
+		{ "http://a/p?", "http://a/p" },
+	};
+	char req[1024], v[256];
+	struct preq pr;
+	struct gw_request *r;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: h\r\n"
+		    "Referer: %s\r\nReferer: %s\r\n\r\n", cases[i].in,
+		    cases[i].in);
+		r = parse(&pr, req);
+		ck_assert_int_eq(gw_admit_strip(&opts, r), BN_OK);
+		ck_assert_int_eq(count_hdr(r, "referer"), 2);
+		hdr_value(r, "referer", v, sizeof(v));
+		ck_assert_msg(strcmp(v, cases[i].want) == 0, "%zu: %s", i, v);
+		/* The second one too. */
+		hdr_value_from(r, "referer",
+		    gw_request_find(r, "referer", -1) + 1, v, sizeof(v));
+		ck_assert_msg(strcmp(v, cases[i].want) == 0, "%zu: %s", i, v);
+		gw_parser_clear(&pr.p);
+	}
+}
+END_TEST
+
+/* H2: a form body is read before admission only up to the cap. */
+START_TEST(test_preadmit_cap)
+{
+	char req[1024];
+	struct gw_admit_cand c;
+	struct preq pr;
+	struct gw_request *r;
+	const char *why;
+	static const struct {
+		const char	*len;
+		size_t		 cap;
+		enum gw_admit_verdict want;
+	} cases[] = {
+		{ "Content-Length: 8192", 0, GW_ADMIT_NEED_BODY },
+		{ "Content-Length: 8193", 0, GW_ADMIT_REFUSE },
+		{ "Content-Length: 1048576", 0, GW_ADMIT_REFUSE },
+		{ "Content-Length: 300", 300, GW_ADMIT_NEED_BODY },
+		{ "Content-Length: 301", 300, GW_ADMIT_REFUSE },
+		/* Chunked: the caller enforces the cap while reading. */
+		{ "Transfer-Encoding: chunked", 300, GW_ADMIT_NEED_BODY },
+	};
+	size_t i;
+
+	ck_assert_uint_eq(gw_admit_preadmit_cap(&opts),
+	    GW_ADMIT_PREADMIT_BODY);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		opts.preadmit_body = cases[i].cap;
+		snprintf(req, sizeof(req), "POST /x HTTP/1.1\r\nHost: h\r\n"
+		    "Content-Type: application/x-www-form-urlencoded\r\n"
+		    "%s\r\n\r\n", cases[i].len);
+		r = parse(&pr, req);
+		why = NULL;
+		ck_assert_msg(gw_admit_head(&opts, r, 0, &c, &why) ==
+		    cases[i].want, "%zu", i);
+		if (cases[i].want == GW_ADMIT_REFUSE)
+			ck_assert_str_eq(why, "ticket refused: missing");
+		/* Admitted connections are not limited by it. */
+		ck_assert_int_eq(gw_admit_head(&opts, r, 1, &c, &why),
+		    GW_ADMIT_OK);
+		gw_parser_clear(&pr.p);
+	}
+	ck_assert_uint_eq(gw_admit_preadmit_cap(&opts), 300);
+	gw_admit_cand_clear(&c);
 }
 END_TEST
 
@@ -354,6 +480,8 @@ gw_admit_suite(void)
 	tcase_add_test(tc, test_strip_cookie_and_query);
 	tcase_add_test(tc, test_strip_form);
 	tcase_add_test(tc, test_forwarded);
+	tcase_add_test(tc, test_strip_referer);
+	tcase_add_test(tc, test_preadmit_cap);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,9 +1,11 @@
 /*
  * Unit tests for td_replay_log: insert-if-absent, group commit, restart,
- * torn tails, damage, expiry, the max-entries bound, compaction; and
- * td_ticket_expiry().
+ * torn tails, damage, expiry, the max-entries bound, compaction, a
+ * failed commit or compaction failing the store; and td_ticket_expiry().
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,6 +315,126 @@ START_TEST(compaction)
 }
 END_TEST
 
+/*
+ * The store's own descriptor for F.path, found through /proc/self/fd:
+ * the seam for making its writes fail without a test hook in the code.
+ */
+static int
+log_fd(void)
+{
+	char real[PATH_MAX], link[300], got[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	ssize_t n;
+	int fd = -1;
+
+	ck_assert_ptr_nonnull(realpath(F.path, real));
+	ck_assert_ptr_nonnull(d = opendir("/proc/self/fd"));
+	while ((de = readdir(d)) != NULL) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+		if ((n = readlink(link, got, sizeof(got) - 1)) <= 0)
+			continue;
+		got[n] = '\0';
+		if (strcmp(got, real) == 0) {
+			ck_assert_int_eq(fd, -1);	/* exactly one */
+			fd = atoi(de->d_name);
+		}
+	}
+	closedir(d);
+	ck_assert_int_ge(fd, 0);
+	return fd;
+}
+
+START_TEST(commit_fail_is_final)
+{
+	struct td_replay *r = open_log(100);
+	uint8_t k[TD_REPLAY_KEY_LEN];
+	uint64_t now = (uint64_t)time(NULL);
+	int fd, saved, full;
+
+	ck_assert_ptr_nonnull(r);
+	key_of(k, 1);
+	ck_assert_int_eq(td_replay_insert(r, k, now + 100, now, done_cb,
+	    &F.results[0]), TD_REPLAY_PENDING);
+	run_loop(r);
+	ck_assert_int_eq(F.results[0], TD_REPLAY_NEW);
+	ck_assert_int_eq(fsize(), 16 + 48);
+	/* The disk fills up: the next commit's write() fails (ENOSPC). */
+	fd = log_fd();
+	ck_assert_int_ge(saved = dup(fd), 0);
+	ck_assert_int_ge(full = open("/dev/full", O_WRONLY), 0);
+	ck_assert_int_eq(dup2(full, fd), fd);
+	close(full);
+	key_of(k, 2);
+	ck_assert_int_eq(td_replay_insert(r, k, now + 100, now, done_cb,
+	    &F.results[1]), TD_REPLAY_PENDING);
+	run_loop(r);
+	ck_assert_int_eq(F.ndone, 2);
+	ck_assert_int_eq(F.results[1], TD_REPLAY_FAIL);
+	/* The disk is back, but the store stays failed until restart... */
+	ck_assert_int_eq(dup2(saved, fd), fd);
+	close(saved);
+	key_of(k, 3);
+	ck_assert_int_eq(td_replay_insert(r, k, now + 100, now, done_cb,
+	    &F.results[2]), TD_REPLAY_FAIL);
+	key_of(k, 1);
+	ck_assert_int_eq(td_replay_seen(r, k, now), -1);
+	ck_assert_int_eq(td_replay_insert(r, k, now + 100, now, done_cb,
+	    &F.results[2]), TD_REPLAY_FAIL);
+	ck_assert_int_eq(td_replay_compact(r, now), BN_ERR_STATE);
+	run_loop(r);
+	ck_assert_int_eq(F.ndone, 2);
+	/* ...and appends nothing more. */
+	ck_assert_int_eq(fsize(), 16 + 48);
+	td_replay_free(r);
+	/* A restart loads what the file holds and works again. */
+	ck_assert_ptr_nonnull(r = open_log(100));
+	key_of(k, 1);
+	ck_assert_int_eq(td_replay_seen(r, k, now), 1);
+	key_of(k, 2);
+	ck_assert_int_eq(td_replay_seen(r, k, now), 0);
+	ck_assert_int_eq(td_replay_insert(r, k, now + 100, now, done_cb,
+	    &F.results[3]), TD_REPLAY_PENDING);
+	run_loop(r);
+	ck_assert_int_eq(F.results[3], TD_REPLAY_NEW);
+	ck_assert_int_eq(fsize(), 16 + 2 * 48);
+	td_replay_free(r);
+}
+END_TEST
+
+START_TEST(compact_fail_is_final)
+{
+	struct td_replay *r = open_log(100);
+	uint8_t k[TD_REPLAY_KEY_LEN];
+	uint64_t now = (uint64_t)time(NULL);
+	char tmp[160];
+
+	ck_assert_ptr_nonnull(r);
+	key_of(k, 1);
+	ck_assert_int_eq(td_replay_insert(r, k, now + 100, now, done_cb,
+	    &F.results[0]), TD_REPLAY_PENDING);
+	run_loop(r);
+	ck_assert_int_eq(F.results[0], TD_REPLAY_NEW);
+	/* The temp file cannot be made (a directory sits on its name). */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", F.path);
+	ck_assert_int_eq(mkdir(tmp, 0700), 0);
+	ck_assert_int_eq(td_replay_compact(r, now), BN_ERR_SYSTEM);
+	ck_assert_int_eq(rmdir(tmp), 0);
+	key_of(k, 2);
+	ck_assert_int_eq(td_replay_insert(r, k, now + 100, now, done_cb,
+	    &F.results[1]), TD_REPLAY_FAIL);
+	ck_assert_int_eq(td_replay_seen(r, k, now), -1);
+	ck_assert_int_eq(td_replay_compact(r, now), BN_ERR_STATE);
+	ck_assert_int_eq(fsize(), 16 + 48);
+	td_replay_free(r);
+	ck_assert_int_eq(F.ndone, 1);
+	ck_assert_ptr_nonnull(r = open_log(100));
+	key_of(k, 1);
+	ck_assert_int_eq(td_replay_seen(r, k, now), 1);
+	td_replay_free(r);
+}
+END_TEST
+
 START_TEST(ticket_expiry)
 {
 	uint64_t h = 500000;
@@ -340,6 +462,8 @@ suite(void)
 	tcase_add_test(tc, damage_refused);
 	tcase_add_test(tc, expiry_and_bound);
 	tcase_add_test(tc, compaction);
+	tcase_add_test(tc, commit_fail_is_final);
+	tcase_add_test(tc, compact_fail_is_final);
 	tcase_add_test(tc, ticket_expiry);
 	suite_add_tcase(s, tc);
 	return s;

@@ -556,6 +556,46 @@ START_TEST(test_dashboard_plugin)
 }
 END_TEST
 
+/*
+ * The target is visible ASCII only: a CR or LF in it would otherwise
+ * reach the origin's request line through the proxy (a second request).
+ */
+START_TEST(test_target_bytes)
+{
+	struct bn_app_request *req = malloc(sizeof(*req));
+	static const char *const bad[] = {
+	    "/a HTTP/1.1\r\nHost: x\r\n\r\nGET /smuggled",
+	    "/a\r\nX: y", "/a\n", "/a\r", "/a b", "/a\tb", "/a\x7f",
+	    "/caf\xc3\xa9", "/a?q=\r\nX: y", "/a?q= ", "/a?\x80",
+	};
+	char t[4];
+	size_t i;
+	int c;
+
+	ck_assert_ptr_nonnull(req);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_int_eq(bn_app_request_init(req, "GET", bad[i],
+		    strlen(bad[i]), NULL, 0, NULL, 0), BN_ERR_MALFORMED);
+	/* A NUL inside the given length is refused as well. */
+	ck_assert_int_eq(bn_app_request_init(req, "GET", "/a\0b", 4, NULL,
+	    0, NULL, 0), BN_ERR_MALFORMED);
+	/* Every byte: only 0x21..0x7e pass, in the path and the query. */
+	for (c = 0; c < 256; c++) {
+		int want = c > 0x20 && c < 0x7f ? BN_OK : BN_ERR_MALFORMED;
+
+		t[0] = '/';
+		t[1] = (char)c;
+		ck_assert_int_eq(bn_app_request_init(req, "GET", t, 2, NULL,
+		    0, NULL, 0), want);
+		t[1] = '?';
+		t[2] = (char)c;
+		ck_assert_int_eq(bn_app_request_init(req, "GET", t, 3, NULL,
+		    0, NULL, 0), want);
+	}
+	free(req);
+}
+END_TEST
+
 static Suite *
 app_suite(void)
 {
@@ -563,6 +603,7 @@ app_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_builtins);
+	tcase_add_test(tc, test_target_bytes);
 	tcase_add_test(tc, test_hooks_order);
 	tcase_add_test(tc, test_error_handlers);
 	tcase_add_test(tc, test_blueprint);

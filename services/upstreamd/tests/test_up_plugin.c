@@ -1,11 +1,16 @@
 /*
  * Unit tests for plugin loading: a good plugin (route + before hook),
  * a missing symbol, a missing file, an ABI mismatch, a failing
- * registration that must be rolled back, and a plugin directory.
+ * registration that must be rolled back, a plugin directory, and files
+ * or directories that others may write (refused).
  * This executable exports its symbols (ENABLE_EXPORTS) for the plugins.
  */
+#include <sys/stat.h>
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "betanet/err.h"
 #include "app.h"
@@ -162,6 +167,92 @@ START_TEST(test_load_dir)
 }
 END_TEST
 
+/* Copy src to dst with mode (a plugin someone else could have put). */
+static void
+copy_file(const char *src, const char *dst, mode_t mode)
+{
+	char buf[8192];
+	size_t n;
+	FILE *in, *out;
+
+	ck_assert_ptr_nonnull(in = fopen(src, "rb"));
+	ck_assert_ptr_nonnull(out = fopen(dst, "wb"));
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	ck_assert_int_eq(fclose(out), 0);
+	ck_assert_int_eq(chmod(dst, mode), 0);
+}
+
+START_TEST(test_refuse_writable)
+{
+	struct bn_app *app = bn_app_new();
+	struct bn_app_response resp;
+	char dir[] = "/tmp/up_plugin_XXXXXX", path[64], err[512];
+	char **paths;
+	size_t n;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/test_plugin.so", dir);
+	copy_file(BN_TEST_PLUGIN_DIR "/test_plugin.so", path, 0666);
+	/* World-writable: refused before dlopen, the file named. */
+	ck_assert_int_eq(bn_app_load_plugin(app, path, err, sizeof(err)),
+	    BN_ERR_INVALID_ARG);
+	ck_assert_ptr_nonnull(strstr(err, path));
+	ck_assert_ptr_nonnull(strstr(err, "world-writable"));
+	ck_assert_ptr_nonnull(strstr(err, "0666"));
+	ck_assert_int_eq(get(app, "/plugin/hello/x", &resp), 404);
+	bn_app_response_reset(&resp);
+	/* Group-writable alone is as bad. */
+	ck_assert_int_eq(chmod(path, 0720), 0);
+	ck_assert_int_eq(bn_app_load_plugin(app, path, err, sizeof(err)),
+	    BN_ERR_INVALID_ARG);
+	ck_assert_ptr_nonnull(strstr(err, "0720"));
+	/* The same file, 0755 and ours, in a 0700 directory: loads. */
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	ck_assert_int_eq(bn_app_load_plugin(app, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(get(app, "/plugin/hello/x", &resp), 200);
+	bn_app_response_reset(&resp);
+	bn_app_free(app);
+
+	/* A plugin directory anyone may add files to: refused, named. */
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	ck_assert_int_eq(up_plugin_list_dir(dir, &paths, &n, err,
+	    sizeof(err)), BN_ERR_INVALID_ARG);
+	ck_assert_ptr_null(paths);
+	ck_assert_ptr_nonnull(strstr(err, dir));
+	ck_assert_ptr_nonnull(strstr(err, "0777"));
+	app = bn_app_new();
+	ck_assert_int_eq(bn_app_load_plugin_dir(app, dir, err, sizeof(err)),
+	    BN_ERR_INVALID_ARG);
+	ck_assert_int_eq(get(app, "/plugin/hello/x", &resp), 404);
+	bn_app_response_reset(&resp);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(bn_app_load_plugin_dir(app, dir, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(get(app, "/plugin/hello/x", &resp), 200);
+	bn_app_response_reset(&resp);
+	bn_app_free(app);
+
+	/* Owned by someone else (only root can hand a file away). */
+	if (geteuid() == 0) {
+		app = bn_app_new();
+		ck_assert_int_eq(chown(path, 4242, 4242), 0);
+		ck_assert_int_eq(bn_app_load_plugin(app, path, err,
+		    sizeof(err)), BN_ERR_INVALID_ARG);
+		ck_assert_ptr_nonnull(strstr(err, path));
+		ck_assert_ptr_nonnull(strstr(err, "owned by uid 4242"));
+		ck_assert_int_eq(chown(dir, 4242, 4242), 0);
+		ck_assert_int_eq(up_plugin_list_dir(dir, &paths, &n, err,
+		    sizeof(err)), BN_ERR_INVALID_ARG);
+		ck_assert_ptr_nonnull(strstr(err, "owned by uid 4242"));
+		bn_app_free(app);
+	}
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 static Suite *
 plugin_suite(void)
 {
@@ -174,6 +265,7 @@ plugin_suite(void)
 	tcase_add_test(tc, test_abi_mismatch);
 	tcase_add_test(tc, test_failing_register_rolled_back);
 	tcase_add_test(tc, test_load_dir);
+	tcase_add_test(tc, test_refuse_writable);
 	suite_add_tcase(s, tc);
 	return s;
 }
