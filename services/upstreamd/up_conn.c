@@ -184,7 +184,8 @@ on_closed(struct up_conn *c, const struct bn_htx_event *ev)
 	if (c->close_reason[0] != '\0')
 		return;
 	if (ev->by_peer)
-		snprintf(c->close_reason, sizeof(c->close_reason), "peer_close");
+		snprintf(c->close_reason, sizeof(c->close_reason),
+		    "peer_close");
 	else if (ev->err != BN_OK)
 		snprintf(c->close_reason, sizeof(c->close_reason), "%s",
 		    bn_strerror(ev->err));
