@@ -1687,18 +1687,18 @@ bn_htx_session_tick(struct bn_htx_session *s, uint64_t now_ms)
 	if (s->state != HS_ST_OPEN) {
 		if (s->cfg.handshake_timeout_ms &&
 		    s->now - s->t_start >= s->cfg.handshake_timeout_ms)
-			do_close(s, BN_HTX_CLOSE_OK, BN_ERR_LIMIT, 0, 0,
+			do_close(s, BN_HTX_CLOSE_OK, BN_ERR_TIMEOUT, 0, 0,
 			    "handshake timeout");
 		return BN_OK;
 	}
 	if (s->cfg.idle_timeout_ms &&
 	    s->now - s->t_last_rx >= s->cfg.idle_timeout_ms) {
-		do_close(s, BN_HTX_CLOSE_OK, BN_ERR_LIMIT, 0, 1, "idle");
+		do_close(s, BN_HTX_CLOSE_OK, BN_ERR_TIMEOUT, 0, 1, "idle");
 		return BN_OK;
 	}
 	if (s->ping_out && s->now - s->ping_sent >= s->cfg.ping_timeout_ms) {
 		/* The path no longer answers within 5 s (§4). */
-		do_close(s, BN_HTX_CLOSE_PATH_INVALID, BN_ERR_LIMIT, 0, 1,
+		do_close(s, BN_HTX_CLOSE_PATH_INVALID, BN_ERR_TIMEOUT, 0, 1,
 		    "ping timeout");
 		return BN_OK;
 	}

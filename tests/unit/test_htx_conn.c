@@ -584,7 +584,7 @@ START_TEST(test_handshake_timeout)
 	ck_assert(spin(base, &sv.ended, NULL, TEST_MS));
 	ck_assert_uint_ge(bn_htx_conn_now_ms() - t0, 120);
 	ck_assert_int_eq(sv.why.how, BN_HTX_CONN_END_CLOSED);
-	ck_assert_int_eq(sv.why.err, BN_ERR_LIMIT);
+	ck_assert_int_eq(sv.why.err, BN_ERR_TIMEOUT);
 	ck_assert_int_eq(sv.why.by_peer, 0);
 	ck_assert_int_eq(sv.why.handshake_done, 0);
 	ck_assert_int_eq(sv.closed_ev, 1);

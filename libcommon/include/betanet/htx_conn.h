@@ -87,7 +87,7 @@ struct bn_htx_conn_close {
 	int		 by_peer;	/* peer's CLOSE, or the peer's EOF */
 	/*
 	 * BN_OK for a clean CLOSE either way; the session's reason for a
-	 * local CLOSE (BN_ERR_LIMIT for its handshake, idle and PING
+	 * local CLOSE (BN_ERR_TIMEOUT for its handshake, idle and PING
 	 * timeouts); BN_ERR_CLOSED for EOF, BN_ERR_SYSTEM for a socket
 	 * error or a failed connect, BN_ERR_TIMEOUT for a late connect.
 	 */
