@@ -2,18 +2,15 @@
  * gw_backend_htx: pooled HTX sessions to upstreamd (see gw_backend_htx.h).
  *
  * Three objects: an upstream (struct hup: address, key, health, its
- * sessions), a session (struct hsess: one TCP connection through a
- * bufferevent driving one bn_htx_session, with the requests bound to
- * it) and a request (struct gw_bereq: one stream).  Sessions run like
- * upstreamd's connections (feed, events, pull, one timer).  Every
- * callback to the front goes through the request's own event (req->ev),
- * never from inside an op: errors, on_writable, and the response.
+ * sessions), a session (struct hsess: one bn_htx_conn -- a TCP
+ * connection driving one bn_htx_session, like upstreamd's connections
+ * -- with the requests bound to it and the pool's idle policy) and a
+ * request (struct gw_bereq: one stream).  Every callback to the front
+ * goes through the request's own event (req->ev), never from inside an
+ * op: errors, on_writable, and the response.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
-
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +21,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/util.h>
 
@@ -34,6 +30,7 @@
 #include "betanet/crypto.h"
 #include "betanet/detcbor.h"
 #include "betanet/err.h"
+#include "betanet/htx_conn.h"
 #include "betanet/htx_session.h"
 #include "betanet/log.h"
 #include "gw_backend_htx.h"
@@ -48,7 +45,6 @@
 
 #define HB_IN_HIGH	(256 * 1024)	/* socket input taken per read */
 #define HB_OUT_HIGH	(256 * 1024)	/* session output queued in libevent */
-#define HB_PULL_CHUNK	(64 * 1024)
 #define HB_PIECE	(64 * 1024)	/* on_body piece */
 #define HB_PER_STEP	(512 * 1024)	/* on_body bytes per loop turn */
 #define HB_MAX_ATTEMPTS	3		/* sessions one request may try */
@@ -94,22 +90,17 @@ struct hup {
 struct hsess {
 	TAILQ_ENTRY(hsess)	 link;
 	struct hup		*up;
-	struct bufferevent	*bev;
-	struct bn_htx_session	*s;
-	struct event		*timer;
-	struct event		*run_ev;
+	struct bn_htx_conn	*hc;
+	struct bn_htx_session	*s;		/* hc's, lent */
+	struct event		*idle_ev;	/* ready, no requests */
 	struct reqq		 reqs;
 	uint32_t		 nreq;
 	uint64_t		 idle_since;
 	int			 ready;
 	int			 compat;
-	int			 running;
-	int			 again;
-	int			 closed;	/* CLOSED seen or socket gone */
+	int			 closed;	/* CLOSED seen */
 	int			 closing;	/* our CLOSE sent: flush, free */
 	int			 was_ready;
-	int			 connected;	/* TCP connect done */
-	int			 wr_on;		/* EV_WRITE on: backed up */
 };
 
 struct gw_bereq {
@@ -163,8 +154,8 @@ struct gw_bereq {
 	int			 notify_writable;
 };
 
-static void	sess_run(struct hsess *s);
 static void	sess_kick(struct hsess *s);
+static void	sess_idle_arm(struct hsess *s);
 static void	sess_free(struct hsess *s);
 static void	sess_lost(struct hsess *s, const char *why);
 static void	req_assign(struct gw_bereq *r);
@@ -236,8 +227,10 @@ req_detach(struct gw_bereq *r)
 		(void)bn_htx_session_reset_stream(s->s, r->sid);
 	TAILQ_REMOVE(&s->reqs, r, link);
 	s->nreq--;
-	if (s->nreq == 0)
+	if (s->nreq == 0) {
 		s->idle_since = now_ms();
+		sess_idle_arm(s);
+	}
 	r->sess = NULL;
 	r->have_sid = 0;
 	sess_kick(s);
@@ -735,8 +728,10 @@ up_fail(struct hup *up, const char *why)
 }
 
 static void
-sess_dispatch(struct hsess *s, const struct bn_htx_event *ev)
+sess_dispatch(struct bn_htx_conn *hc, const struct bn_htx_event *ev,
+    void *arg)
 {
+	struct hsess *s = arg;
 	struct gw_bereq *r;
 
 	switch (ev->type) {
@@ -748,6 +743,8 @@ sess_dispatch(struct hsess *s, const struct bn_htx_event *ev)
 			    "upstream=%s note=\"weak compat profile\"",
 			    s->up->name);
 		up_ok(s->up);
+		if (s->nreq == 0)
+			sess_idle_arm(s);
 		break;
 	case BN_HTX_EV_STREAM_DATA:
 	case BN_HTX_EV_MESSAGE:
@@ -768,6 +765,8 @@ sess_dispatch(struct hsess *s, const struct bn_htx_event *ev)
 		break;
 	case BN_HTX_EV_CLOSED:
 		s->closed = 1;
+		/* Requests move on as soon as the CLOSE is out. */
+		bn_htx_conn_skip_drain(hc);
 		if (!s->closing)
 			bn_log_event(ev->by_peer ? BN_LOG_INFO : BN_LOG_WARN,
 			    "upstream_session_closed", "upstream=%s code=%u "
@@ -779,100 +778,6 @@ sess_dispatch(struct hsess *s, const struct bn_htx_event *ev)
 	}
 }
 
-static int
-sess_feed(struct hsess *s, uint64_t now)
-{
-	struct evbuffer *in = bufferevent_get_input(s->bev);
-	struct evbuffer_iovec v;
-	size_t acc = 0;
-	int r;
-
-	if (evbuffer_get_length(in) == 0 ||
-	    evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-		return 0;
-	r = bn_htx_session_feed(s->s, v.iov_base, v.iov_len, now, &acc);
-	if (r == BN_ERR_CLOSED) {
-		evbuffer_drain(in, evbuffer_get_length(in));
-		return 0;
-	}
-	if (acc > 0)
-		evbuffer_drain(in, acc);
-	return acc > 0;
-}
-
-static int
-sess_flush(struct hsess *s)
-{
-	struct evbuffer *out = bufferevent_get_output(s->bev);
-	struct evbuffer_iovec v;
-	struct bn_buf b;
-	size_t n;
-	int any = 0;
-
-	while (evbuffer_get_length(out) < HB_OUT_HIGH &&
-	    bn_htx_session_pending_output(s->s) > 0) {
-		if (evbuffer_reserve_space(out, HB_PULL_CHUNK, &v, 1) < 1)
-			break;
-		bn_buf_fixed(&b, v.iov_base, v.iov_len);
-		n = 0;
-		(void)bn_htx_session_pull(s->s, &b, v.iov_len, &n);
-		v.iov_len = n;
-		evbuffer_commit_space(out, &v, 1);
-		if (n == 0)
-			break;
-		any = 1;
-	}
-	return any;
-}
-
-/*
- * Once connected, write the session's output directly at the end of a
- * run (every request kicked in this turn of the loop goes in the same
- * writev); EV_WRITE is enabled only while the socket does not take it
- * all.  1 when bytes went and nothing is left queued.  A write error
- * leaves the bytes queued and EV_WRITE on, so the bufferevent meets the
- * error and reports it (sess_event_cb).
- */
-static int
-sess_write(struct hsess *s)
-{
-	struct evbuffer *out = bufferevent_get_output(s->bev);
-	int n;
-
-	if (!s->connected || s->wr_on || evbuffer_get_length(out) == 0)
-		return 0;
-	/* A socket bufferevent freezes its output's start; we are not
-	 * inside one of its writes, so drain it here ourselves. */
-	evbuffer_unfreeze(out, 1);
-	n = evbuffer_write(out, bufferevent_getfd(s->bev));
-	evbuffer_freeze(out, 1);
-	if (n > 0 && evbuffer_get_length(out) == 0)
-		return 1;
-	if (evbuffer_get_length(out) > 0) {
-		s->wr_on = 1;
-		bufferevent_enable(s->bev, EV_WRITE);
-	}
-	return 0;
-}
-
-static void
-sess_arm(struct hsess *s, uint64_t now)
-{
-	uint64_t at = bn_htx_session_next_timeout(s->s), idle;
-	struct timeval tv;
-
-	if (s->ready && s->nreq == 0 && s->up->be->o.idle_timeout_ms > 0) {
-		idle = s->idle_since + s->up->be->o.idle_timeout_ms;
-		at = idle < at ? idle : at;
-	}
-	if (at == UINT64_MAX) {
-		evtimer_del(s->timer);
-		return;
-	}
-	tv_ms(&tv, at > now ? at - now : 0);
-	evtimer_add(s->timer, &tv);
-}
-
 /* Graceful end of an unused session: CLOSE, flush, then free. */
 static void
 sess_close(struct hsess *s, const char *why)
@@ -881,70 +786,57 @@ sess_close(struct hsess *s, const char *why)
 		return;
 	s->closing = 1;
 	s->ready = 0;
-	(void)bn_htx_session_close(s->s, BN_HTX_CLOSE_OK, why);
-	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
-	sess_kick(s);
+	evtimer_del(s->idle_ev);
+	bn_htx_conn_skip_drain(s->hc);
+	bn_htx_conn_close(s->hc, BN_HTX_CLOSE_OK, why);
 }
 
+/* Once per pass: request bytes into their streams; drain and idle. */
 static void
-sess_run(struct hsess *s)
+sess_pump(struct bn_htx_conn *hc, void *arg)
 {
-	struct bn_htx_event ev;
+	struct hsess *s = arg;
 	struct gw_bereq *r, *rn;
-	uint64_t now;
-	int progress;
+	uint64_t idle = s->up->be->o.idle_timeout_ms;
 
-	if (s->running) {
-		s->again = 1;
-		return;
-	}
-	s->running = 1;
-	do {
-		s->again = 0;
-		now = now_ms();
-		do {
-			progress = sess_feed(s, now);
-			while (bn_htx_session_next_event(s->s, &ev, now) == 1) {
-				sess_dispatch(s, &ev);
-				progress = 1;
-			}
-			if (s->ready && !s->closed)
-				TAILQ_FOREACH_SAFE(r, &s->reqs, link, rn)
-					req_pump(r);
-			progress |= sess_flush(s);
-		} while (progress);
-		/* All went: pull what the session still has. */
-		if (sess_write(s) && bn_htx_session_pending_output(s->s) > 0)
-			s->again = 1;
-	} while (s->again);
-	s->running = 0;
-	if (s->closed && !s->closing) {
-		sess_lost(s, "closed");
-		return;
-	}
+	if (s->ready && !s->closed)
+		TAILQ_FOREACH_SAFE(r, &s->reqs, link, rn)
+			req_pump(r);
 	if (!s->closed && s->nreq == 0 && (s->up->state ==
-	    GW_HTX_UP_DRAINING || (s->ready && s->up->be->o.idle_timeout_ms >
-	    0 && now >= s->idle_since + s->up->be->o.idle_timeout_ms)))
+	    GW_HTX_UP_DRAINING || (s->ready && idle > 0 &&
+	    now_ms() >= s->idle_since + idle)))
 		sess_close(s, s->up->state == GW_HTX_UP_DRAINING ? "drain" :
 		    "idle");
-	if (s->closing && bn_htx_session_pending_output(s->s) == 0 &&
-	    evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
-		sess_free(s);
-		return;
-	}
-	sess_arm(s, now);
 }
 
 static void
-sess_run_cb(evutil_socket_t fd, short what, void *arg)
+sess_idle_cb(evutil_socket_t fd, short what, void *arg)
 {
-	sess_run(arg);
+	struct hsess *s = arg;
+
+	if (s->ready && s->nreq == 0)
+		sess_close(s, "idle");
+}
+
+/* Ready with no request: close idle_timeout_ms after idle_since. */
+static void
+sess_idle_arm(struct hsess *s)
+{
+	uint64_t ms = s->up->be->o.idle_timeout_ms, at, now;
+	struct timeval tv;
+
+	if (!s->ready || ms == 0)
+		return;
+	at = s->idle_since + ms;
+	now = now_ms();
+	tv_ms(&tv, at > now ? at - now : 0);
+	evtimer_add(s->idle_ev, &tv);
 }
 
 static void
 sess_kick(struct hsess *s)
 {
-	event_active(s->run_ev, EV_TIMEOUT, 1);
+	bn_htx_conn_kick(s->hc);
 }
 
 static void
@@ -954,10 +846,8 @@ sess_free(struct hsess *s)
 
 	TAILQ_REMOVE(&up->sessions, s, link);
 	up->nsess--;
-	bufferevent_free(s->bev);
-	bn_htx_session_free(s->s);
-	event_free(s->timer);
-	event_free(s->run_ev);
+	bn_htx_conn_free(s->hc);	/* deferred inside its callback */
+	event_free(s->idle_ev);
 	free(s);
 	up_maybe_free(up);
 }
@@ -1002,51 +892,29 @@ sess_lost(struct hsess *s, const char *why)
 	sess_free(s);
 }
 
+/* The conn's last word: our CLOSE went out, or the session is lost. */
 static void
-sess_read_cb(struct bufferevent *bev, void *arg)
-{
-	sess_run(arg);
-}
-
-static void
-sess_write_cb(struct bufferevent *bev, void *arg)
+sess_on_close(struct bn_htx_conn *hc, const struct bn_htx_conn_close *why,
+    void *arg)
 {
 	struct hsess *s = arg;
+	const char *r;
 
-	if (s->connected && evbuffer_get_length(bufferevent_get_output(bev)) ==
-	    0) {
-		s->wr_on = 0;	/* caught up: back to direct writes */
-		bufferevent_disable(bev, EV_WRITE);
-	}
-	sess_run(s);
-}
-
-static void
-sess_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct hsess *s = arg;
-
-	if (what & BEV_EVENT_CONNECTED) {
-		/* EV_WRITE stays on until the bufferevent catches up. */
-		s->connected = 1;
-		sess_run(s);
-		return;
-	}
-	if (s->closing && s->closed) {
+	if (s->closing && why->how == BN_HTX_CONN_END_CLOSED) {
 		sess_free(s);
 		return;
 	}
-	sess_lost(s, s->was_ready ? "eof" : ((what & BEV_EVENT_ERROR) ?
-	    "connect_failed" : "eof_in_handshake"));
-}
-
-static void
-sess_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct hsess *s = arg;
-
-	(void)bn_htx_session_tick(s->s, now_ms());
-	sess_run(s);
+	if (why->how == BN_HTX_CONN_END_CLOSED)
+		r = "closed";
+	else if (s->was_ready)
+		r = "eof";
+	else if (why->how == BN_HTX_CONN_END_CONNECT_TIMEOUT)
+		r = "connect_timeout";
+	else if (why->how == BN_HTX_CONN_END_EOF)
+		r = "eof_in_handshake";
+	else
+		r = "connect_failed";
+	sess_lost(s, r);
 }
 
 static struct hsess *
@@ -1054,16 +922,18 @@ sess_new(struct hup *up)
 {
 	struct hb *be = up->be;
 	struct bn_htx_config hc;
+	struct bn_htx_conn_opts o;
 	struct hsess *s;
-	evutil_socket_t fd;
-	int one = 1;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	TAILQ_INIT(&s->reqs);
 	s->up = up;
-	s->wr_on = 1;		/* connecting: the bufferevent writes */
 	s->idle_since = now_ms();
+	if ((s->idle_ev = evtimer_new(be->eb, sess_idle_cb, s)) == NULL) {
+		free(s);
+		return NULL;
+	}
 	bn_htx_config_default(&hc);
 	hc.role = BN_HTX_CLIENT;
 	memcpy(hc.static_priv, be->o.static_priv, BN_KEY_LEN);
@@ -1075,46 +945,29 @@ sess_new(struct hup *up)
 	hc.max_streams = up->cfg.compat ? 1 : be->o.max_streams;
 	hc.handshake_timeout_ms = be->o.connect_timeout_ms;
 	hc.ping_interval_ms = be->o.ping_interval_ms;
-	s->s = bn_htx_session_new(&hc, now_ms());
+	memset(&o, 0, sizeof(o));
+	o.cfg = &hc;
+	o.on_event = sess_dispatch;
+	o.on_pump = sess_pump;
+	o.on_close = sess_on_close;
+	o.arg = s;
+	o.out_high = HB_OUT_HIGH;
+	o.out_low = HB_OUT_HIGH / 2;
+	o.in_high = HB_IN_HIGH;
+	o.connect_timeout_ms = be->o.connect_timeout_ms;
+	/* A connect refused at once is reported from the loop. */
+	s->hc = bn_htx_conn_connect(be->eb, (struct sockaddr *)&up->ss,
+	    up->sslen, &o);
 	bn_cleanse(hc.static_priv, sizeof(hc.static_priv));
-	if (s->s == NULL)
-		goto fail;
-	s->bev = bufferevent_socket_new(be->eb, -1, BEV_OPT_CLOSE_ON_FREE);
-	s->timer = evtimer_new(be->eb, sess_timer_cb, s);
-	s->run_ev = event_new(be->eb, -1, 0, sess_run_cb, s);
-	if (s->bev == NULL || s->timer == NULL || s->run_ev == NULL)
-		goto fail;
-	bufferevent_setcb(s->bev, sess_read_cb, sess_write_cb, sess_event_cb,
-	    s);
-	bufferevent_setwatermark(s->bev, EV_READ, 0, HB_IN_HIGH);
-	bufferevent_setwatermark(s->bev, EV_WRITE, HB_OUT_HIGH / 2, 0);
-	if (bufferevent_enable(s->bev, EV_READ | EV_WRITE) != 0)
-		goto fail;
+	if (s->hc == NULL) {
+		event_free(s->idle_ev);
+		free(s);
+		return NULL;
+	}
+	s->s = bn_htx_conn_session(s->hc);
 	TAILQ_INSERT_TAIL(&up->sessions, s, link);
 	up->nsess++;
-	if (bufferevent_socket_connect(s->bev, (struct sockaddr *)&up->ss,
-	    up->sslen) != 0) {
-		/* Refused at once: report it from the loop, not here. */
-		s->closed = 1;
-		sess_kick(s);
-		return s;
-	}
-	/* Requests and answers are small frames: no Nagle wait on them. */
-	if ((fd = bufferevent_getfd(s->bev)) >= 0)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one));
-	sess_kick(s);
 	return s;
- fail:
-	if (s->bev != NULL)
-		bufferevent_free(s->bev);
-	if (s->timer != NULL)
-		event_free(s->timer);
-	if (s->run_ev != NULL)
-		event_free(s->run_ev);
-	bn_htx_session_free(s->s);
-	free(s);
-	return NULL;
 }
 
 /* ---- upstreams -------------------------------------------------------- */
@@ -1252,6 +1105,7 @@ req_assign(struct gw_bereq *r)
 	r->compat = up->cfg.compat;
 	TAILQ_INSERT_TAIL(&s->reqs, r, link);
 	s->nreq++;
+	evtimer_del(s->idle_ev);
 	sess_kick(s);
 }
 
