@@ -92,55 +92,97 @@ do_status(struct gw_adminsock *a, struct bn_ipc_conn *ic, AdminResp *resp)
 	send_resp(ic, resp);
 }
 
+int
+gw_adminsock_decode(struct gw_admin_req *r, const uint8_t *p, size_t len)
+{
+	AdminReq *m;
+
+	memset(r, 0, sizeof(*r));
+	if ((m = betanet__htxgw__htx_gw_request__unpack(NULL, len, p)) ==
+	    NULL)
+		return BN_ERR_MALFORMED;
+	r->m = m;
+	r->id = m->header != NULL ? m->header->id : 0;
+	switch (m->body_case) {
+	case BETANET__HTXGW__HTX_GW_REQUEST__BODY_GET_STATUS:
+		r->kind = GW_ADMIN_STATUS;
+		break;
+	case BETANET__HTXGW__HTX_GW_REQUEST__BODY_DRAIN_UPSTREAM:
+		r->kind = GW_ADMIN_DRAIN;
+		if ((r->addr = m->drain_upstream->addr) == NULL) {
+			r->err = BETANET__ERROR_CODE__ERROR_INVALID;
+			r->err_text = "no such upstream";
+		}
+		break;
+	case BETANET__HTXGW__HTX_GW_REQUEST__BODY_RELOAD_CONFIG:
+		r->kind = GW_ADMIN_RELOAD;
+		break;
+	default:
+		r->kind = GW_ADMIN_UNKNOWN;
+		r->err = BETANET__ERROR_CODE__ERROR_UNKNOWN_METHOD;
+		r->err_text = "unknown request";
+		break;
+	}
+	return BN_OK;
+}
+
+void
+gw_adminsock_req_clear(struct gw_admin_req *r)
+{
+	if (r->m != NULL)
+		betanet__htxgw__htx_gw_request__free_unpacked(r->m, NULL);
+	memset(r, 0, sizeof(*r));
+}
+
 static void
 on_request(struct bn_ipc_conn *ic, const uint8_t *p, size_t len, void *arg)
 {
 	struct gw_adminsock *a = arg;
-	AdminReq *m;
+	struct gw_admin_req r;
 	AdminResp resp = BETANET__HTXGW__HTX_GW_RESPONSE__INIT;
 	Betanet__Header hdr = BETANET__HEADER__INIT;
 	Betanet__Htxgw__DrainResult dr = BETANET__HTXGW__DRAIN_RESULT__INIT;
 	Betanet__Htxgw__ReloadResult rr = BETANET__HTXGW__RELOAD_RESULT__INIT;
 
-	if ((m = betanet__htxgw__htx_gw_request__unpack(NULL, len, p)) ==
-	    NULL) {
+	if (gw_adminsock_decode(&r, p, len) != BN_OK) {
 		bn_log_event(BN_LOG_INFO, "admin_malformed", "len=%zu", len);
 		send_error(ic, 0, BETANET__ERROR_CODE__ERROR_MALFORMED,
 		    "not an HtxGwRequest");
 		return;
 	}
-	hdr.id = m->header != NULL ? m->header->id : 0;
+	hdr.id = r.id;
 	resp.header = &hdr;
-	switch (m->body_case) {
-	case BETANET__HTXGW__HTX_GW_REQUEST__BODY_GET_STATUS:
+	if (r.err == 0 && r.kind == GW_ADMIN_DRAIN && a->ctx.be == NULL) {
+		r.err = BETANET__ERROR_CODE__ERROR_INVALID;
+		r.err_text = "no such upstream";
+	}
+	if (r.err != 0) {
+		send_error(ic, hdr.id, (Betanet__ErrorCode)r.err, r.err_text);
+		goto out;
+	}
+	switch (r.kind) {
+	case GW_ADMIN_STATUS:
 		do_status(a, ic, &resp);
 		break;
-	case BETANET__HTXGW__HTX_GW_REQUEST__BODY_DRAIN_UPSTREAM:
-		if (a->ctx.be == NULL || m->drain_upstream->addr == NULL) {
-			send_error(ic, hdr.id,
-			    BETANET__ERROR_CODE__ERROR_INVALID,
-			    "no such upstream");
-			break;
-		}
-		dr.ok = gw_backend_htx_drain_upstream(a->ctx.be,
-		    m->drain_upstream->addr) == BN_OK;
+	case GW_ADMIN_DRAIN:
+		dr.ok = gw_backend_htx_drain_upstream(a->ctx.be, r.addr) ==
+		    BN_OK;
 		resp.body_case = BETANET__HTXGW__HTX_GW_RESPONSE__BODY_DRAIN;
 		resp.drain = &dr;
 		send_resp(ic, &resp);
 		break;
-	case BETANET__HTXGW__HTX_GW_REQUEST__BODY_RELOAD_CONFIG:
+	case GW_ADMIN_RELOAD:
 		rr.ok = a->ctx.reload(a->ctx.reload_arg) == BN_OK;
 		rr.error = (char *)(rr.ok ? "" : "reload failed (see log)");
 		resp.body_case = BETANET__HTXGW__HTX_GW_RESPONSE__BODY_RELOAD;
 		resp.reload = &rr;
 		send_resp(ic, &resp);
 		break;
-	default:
-		send_error(ic, hdr.id, BETANET__ERROR_CODE__ERROR_UNKNOWN_METHOD,
-		    "unknown request");
-		break;
+	case GW_ADMIN_UNKNOWN:
+		break;		/* r.err is set */
 	}
-	betanet__htxgw__htx_gw_request__free_unpacked(m, NULL);
+ out:
+	gw_adminsock_req_clear(&r);
 }
 
 struct gw_adminsock *

@@ -14,6 +14,9 @@
 #ifndef GW_ADMINSOCK_H
 #define GW_ADMINSOCK_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 struct event_base;
 struct gw_server;
 struct gw_backend;
@@ -26,6 +29,37 @@ struct gw_adminsock_ctx {
 };
 
 struct gw_adminsock;
+struct Betanet__Htxgw__HtxGwRequest;
+
+enum gw_admin_kind {
+	GW_ADMIN_STATUS,
+	GW_ADMIN_DRAIN,
+	GW_ADMIN_RELOAD,
+	GW_ADMIN_UNKNOWN,
+};
+
+/*
+ * One admin frame, decoded and checked as far as it can be without the
+ * gateway's state.  addr (DRAIN) points into m.  err is 0, or the
+ * Betanet__ErrorCode it is answered with (err_text, static).
+ */
+struct gw_admin_req {
+	struct Betanet__Htxgw__HtxGwRequest *m;	/* owned */
+	uint64_t		 id;		/* header.id, or 0 */
+	enum gw_admin_kind	 kind;
+	const char		*addr;
+	int			 err;
+	const char		*err_text;
+};
+
+/*
+ * Decode one frame (what the socket runs on each): BN_OK when it is an
+ * HtxGwRequest (r->err may be set), then free r with
+ * gw_adminsock_req_clear(); BN_ERR_MALFORMED when it is not.  Pure.
+ */
+int	gw_adminsock_decode(struct gw_admin_req *r, const uint8_t *p,
+	    size_t len);
+void	gw_adminsock_req_clear(struct gw_admin_req *r);
 
 /* Listen on path (mode 0660); NULL on failure (logged). */
 struct gw_adminsock *gw_adminsock_new(struct event_base *base,

@@ -73,6 +73,24 @@ struct td_replay *td_replay_log_new(struct event_base *base,
 	    char *errbuf, size_t errlen);
 
 /*
+ * Parse a log image held in memory exactly as td_replay_log_new() parses
+ * the file at startup (the same code), into a scratch table of
+ * max_entries: img->keep is the length the file would be cut to (a torn
+ * last record dropped), img->live the live entries (expiry > now) it
+ * holds.  BN_OK; BN_ERR_MALFORMED (bad header, damaged record);
+ * BN_ERR_LIMIT (more live entries than max_entries); errbuf says which.
+ * For the fuzzer and tests; touches no file.
+ */
+struct td_replay_log_image {
+	size_t		keep;
+	size_t		live;
+};
+
+int	td_replay_log_load_buf(const uint8_t *p, size_t len,
+	    size_t max_entries, uint64_t now, struct td_replay_log_image *img,
+	    char *errbuf, size_t errlen);
+
+/*
  * url is redis://HOST:PORT (IPv4/IPv6 literal or name).  prefix starts
  * every key ("bn:t:", "bn:v:").  Connecting starts at once and is
  * retried in the background.

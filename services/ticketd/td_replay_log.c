@@ -610,17 +610,92 @@ static const struct td_replay_ops log_ops = {
 	.free = log_free,
 };
 
+/*
+ * Parsing the file, shared by load() and td_replay_log_load_buf() so the
+ * fuzzer runs the startup path itself.  load_hdr() checks the header;
+ * load_recs() takes the whole records in p (file offset off onwards)
+ * into the table.  Both set errbuf on failure.
+ */
+static int
+load_hdr(const struct rlog *l, const uint8_t *p, size_t len, char *errbuf,
+    size_t errlen)
+{
+	if (len < LOG_HDR_LEN || memcmp(p, LOG_MAGIC, 8) != 0) {
+		snprintf(errbuf, errlen, "%s: not a ticketd log", l->path);
+		return BN_ERR_MALFORMED;
+	}
+	return BN_OK;
+}
+
+static int
+load_recs(struct rlog *l, const uint8_t *p, size_t len, uint64_t off,
+    uint64_t now, char *errbuf, size_t errlen)
+{
+	const uint8_t *rec;
+	size_t i, reuse;
+	uint32_t exp;
+
+	for (; len >= REC_LEN; p += REC_LEN, len -= REC_LEN,
+	    off += REC_LEN) {
+		rec = p;
+		if (rec[0] != REC_VERSION || rec[1] | rec[2] | rec[3]) {
+			snprintf(errbuf, errlen, "%s: damaged record at "
+			    "offset %llu", l->path, (unsigned long long)off);
+			return BN_ERR_MALFORMED;
+		}
+		if ((exp = bn_load_u32(rec + 4)) <= now)
+			continue;
+		i = probe(l, rec + 8, now, &reuse);
+		if (l->t[i].expiry == 0) {
+			if (reuse != SIZE_MAX)
+				i = reuse;
+			else if (l->used >= l->max) {
+				snprintf(errbuf, errlen, "%s: holds more live "
+				    "entries than the %zu allowed", l->path,
+				    l->max);
+				return BN_ERR_LIMIT;
+			} else
+				l->used++;
+			memcpy(l->t[i].key, rec + 8, TD_REPLAY_KEY_LEN);
+		}
+		if (exp > l->t[i].expiry)
+			l->t[i].expiry = exp;
+	}
+	return BN_OK;
+}
+
+/* read() until len bytes or end of file; -1 on error. */
+static ssize_t
+read_full(int fd, uint8_t *p, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		if ((n = read(fd, p + got, len - got)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+#define LOAD_CHUNK	(256 * REC_LEN)
+
 /* Read the existing log into the table; cut a torn tail. */
 static int
 load(struct rlog *l, uint64_t now, char *errbuf, size_t errlen)
 {
-	uint8_t hdr[LOG_HDR_LEN], rec[REC_LEN];
-	size_t i, reuse;
+	uint8_t hdr[LOG_HDR_LEN], *buf = NULL;
 	struct stat st;
 	ssize_t n;
+	size_t whole;
 	off_t off;
 	int fd, r = BN_ERR_SYSTEM;
-	uint32_t exp;
 
 	if ((fd = open(l->path, O_RDWR | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
@@ -635,43 +710,30 @@ load(struct rlog *l, uint64_t now, char *errbuf, size_t errlen)
 		r = BN_OK;	/* crashed while creating: nothing admitted */
 		goto out;
 	}
-	if (read(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) ||
-	    memcmp(hdr, LOG_MAGIC, 8) != 0) {
-		snprintf(errbuf, errlen, "%s: not a ticketd log", l->path);
-		r = BN_ERR_MALFORMED;
+	n = read_full(fd, hdr, sizeof(hdr));
+	if ((r = load_hdr(l, hdr, n < 0 ? 0 : (size_t)n, errbuf,
+	    errlen)) != BN_OK)
+		goto out;
+	r = BN_ERR_SYSTEM;
+	if ((buf = malloc(LOAD_CHUNK)) == NULL) {
+		errno = ENOMEM;
 		goto out;
 	}
-	for (off = LOG_HDR_LEN;; off += REC_LEN) {
-		if ((n = read(fd, rec, REC_LEN)) < 0)
+	/* A chunk short of LOAD_CHUNK is the end of the file. */
+	for (off = LOG_HDR_LEN;; off += (off_t)whole) {
+		if ((n = read_full(fd, buf, LOAD_CHUNK)) < 0)
 			goto out;
-		if (n < REC_LEN)
+		whole = (size_t)n - (size_t)n % REC_LEN;
+		if ((r = load_recs(l, buf, whole, (uint64_t)off, now, errbuf,
+		    errlen)) != BN_OK)
+			goto out;
+		r = BN_ERR_SYSTEM;
+		if (n < LOAD_CHUNK)
 			break;
-		if (rec[0] != REC_VERSION || rec[1] | rec[2] | rec[3]) {
-			snprintf(errbuf, errlen, "%s: damaged record at "
-			    "offset %lld", l->path, (long long)off);
-			r = BN_ERR_MALFORMED;
-			goto out;
-		}
-		if ((exp = bn_load_u32(rec + 4)) <= now)
-			continue;
-		i = probe(l, rec + 8, now, &reuse);
-		if (l->t[i].expiry == 0) {
-			if (reuse != SIZE_MAX)
-				i = reuse;
-			else if (l->used >= l->max) {
-				snprintf(errbuf, errlen, "%s: holds more live "
-				    "entries than the %zu allowed", l->path,
-				    l->max);
-				r = BN_ERR_LIMIT;
-				goto out;
-			} else
-				l->used++;
-			memcpy(l->t[i].key, rec + 8, TD_REPLAY_KEY_LEN);
-		}
-		if (exp > l->t[i].expiry)
-			l->t[i].expiry = exp;
 	}
+	n -= (ssize_t)whole;
 	if (n > 0) {
+		off += (off_t)whole;
 		bn_log_event(BN_LOG_WARN, "replay_torn_tail", "bytes=%zd", n);
 		if (ftruncate(fd, off) != 0)
 			goto out;
@@ -681,7 +743,47 @@ load(struct rlog *l, uint64_t now, char *errbuf, size_t errlen)
 	if (r == BN_ERR_SYSTEM)
 		snprintf(errbuf, errlen, "%s: read failed (errno %d)",
 		    l->path, errno);
+	free(buf);
 	close(fd);
+	return r;
+}
+
+int
+td_replay_log_load_buf(const uint8_t *p, size_t len, size_t max_entries,
+    uint64_t now, struct td_replay_log_image *img, char *errbuf,
+    size_t errlen)
+{
+	struct rlog l;
+	size_t whole;
+	int r;
+
+	memset(img, 0, sizeof(*img));
+	if (max_entries == 0 || max_entries > ((size_t)1 << 26)) {
+		snprintf(errbuf, errlen, "replay: bad max_entries");
+		return BN_ERR_INVALID_ARG;
+	}
+	memset(&l, 0, sizeof(l));
+	snprintf(l.path, sizeof(l.path), "(image)");
+	l.max = max_entries;
+	for (l.nslots = 16; l.nslots < 2 * max_entries; l.nslots <<= 1)
+		;
+	if ((l.t = calloc(l.nslots, sizeof(*l.t))) == NULL)
+		return BN_ERR_ALLOC;
+	if (len < LOG_HDR_LEN) {
+		img->keep = len;	/* as load(): nothing admitted */
+		r = BN_OK;
+		goto out;
+	}
+	if ((r = load_hdr(&l, p, len, errbuf, errlen)) != BN_OK)
+		goto out;
+	whole = (len - LOG_HDR_LEN) - (len - LOG_HDR_LEN) % REC_LEN;
+	if ((r = load_recs(&l, p + LOG_HDR_LEN, whole, LOG_HDR_LEN, now,
+	    errbuf, errlen)) != BN_OK)
+		goto out;
+	img->keep = LOG_HDR_LEN + whole;
+	img->live = l.used;
+ out:
+	free(l.t);
 	return r;
 }
 

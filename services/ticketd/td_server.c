@@ -34,8 +34,6 @@
 #define SWEEP_MS	10000
 #define SPENT_LABEL	"betanet-voucher-spent"
 
-enum req_kind { RK_TICKET, RK_VOUCHER, RK_TICKET_BATCH, RK_VOUCHER_BATCH };
-
 struct req;
 
 struct item {
@@ -55,7 +53,7 @@ struct req {
 	struct td_server	*s;
 	struct bn_ipc_conn	*conn;
 	uint64_t		 id;
-	enum req_kind		 kind;
+	enum td_req_kind		 kind;
 	size_t			 n, left;
 	struct item		*items;
 };
@@ -173,28 +171,30 @@ send_verdicts(struct req *q)
 		vvp[i] = &vv[i];
 	}
 	switch (q->kind) {
-	case RK_TICKET:
+	case TD_REQ_TICKET:
 		resp.body_case = BETANET__TICKETD__TICKETD_RESPONSE__BODY_TICKET;
 		resp.ticket = &tv[0];
 		break;
-	case RK_VOUCHER:
+	case TD_REQ_VOUCHER:
 		resp.body_case =
 		    BETANET__TICKETD__TICKETD_RESPONSE__BODY_VOUCHER;
 		resp.voucher = &vv[0];
 		break;
-	case RK_TICKET_BATCH:
+	case TD_REQ_TICKET_BATCH:
 		tb.n_items = q->n;
 		tb.items = tvp;
 		resp.body_case =
 		    BETANET__TICKETD__TICKETD_RESPONSE__BODY_TICKET_BATCH;
 		resp.ticket_batch = &tb;
 		break;
-	case RK_VOUCHER_BATCH:
+	case TD_REQ_VOUCHER_BATCH:
 		vb.n_items = q->n;
 		vb.items = vvp;
 		resp.body_case =
 		    BETANET__TICKETD__TICKETD_RESPONSE__BODY_VOUCHER_BATCH;
 		resp.voucher_batch = &vb;
+		break;
+	default:			/* verify_items() makes no other */
 		break;
 	}
 	send_msg(q->conn, &resp);
@@ -234,7 +234,8 @@ item_done(struct item *it, int reason)
 {
 	struct req *q = it->req;
 	struct td_server *s = q->s;
-	int voucher = q->kind == RK_VOUCHER || q->kind == RK_VOUCHER_BATCH;
+	int voucher = q->kind == TD_REQ_VOUCHER ||
+	    q->kind == TD_REQ_VOUCHER_BATCH;
 
 	it->reason = reason;
 	if (voucher)
@@ -527,7 +528,7 @@ td_server_rotate(struct td_server *s)
 
 static struct req *
 req_new(struct td_server *s, struct bn_ipc_conn *c, uint64_t id,
-    enum req_kind kind, size_t n)
+    enum td_req_kind kind, size_t n)
 {
 	struct req *q;
 	size_t i;
@@ -552,16 +553,11 @@ req_new(struct td_server *s, struct bn_ipc_conn *c, uint64_t id,
 
 static void
 verify_items(struct td_server *s, struct bn_ipc_conn *c, uint64_t id,
-    enum req_kind kind, size_t n, void **msgs)
+    enum td_req_kind kind, size_t n, void **msgs)
 {
 	struct req *q;
 	size_t i;
 
-	if (n == 0 || n > TD_MAX_BATCH) {
-		send_error(c, id, BETANET__ERROR_CODE__ERROR_INVALID,
-		    "batch must hold 1..1024 items");
-		return;
-	}
 	if (s->inflight_items + n > TD_MAX_INFLIGHT_ITEMS) {
 		send_error(c, id, BETANET__ERROR_CODE__ERROR_UNAVAILABLE,
 		    "busy");
@@ -577,56 +573,103 @@ verify_items(struct td_server *s, struct bn_ipc_conn *c, uint64_t id,
 	 * and that can only be item n-1, so the loop never touches freed q.
 	 */
 	for (i = 0; i < n; i++) {
-		if (kind == RK_TICKET || kind == RK_TICKET_BATCH)
+		if (kind == TD_REQ_TICKET || kind == TD_REQ_TICKET_BATCH)
 			ticket_start(s, &q->items[i], msgs[i]);
 		else
 			voucher_start(s, &q->items[i], msgs[i]);
 	}
 }
 
-static void
-dispatch(struct td_server *s, struct bn_ipc_conn *c,
-    Betanet__Ticketd__TicketdRequest *m)
+int
+td_server_decode_request(struct td_request *r, const uint8_t *p,
+    size_t len)
 {
-	uint64_t id = m->header != NULL ? m->header->id : 0;
-	void *one;
+	Betanet__Ticketd__TicketdRequest *m;
 
+	memset(r, 0, sizeof(*r));
+	if ((m = betanet__ticketd__ticketd_request__unpack(NULL, len, p)) ==
+	    NULL)
+		return BN_ERR_MALFORMED;
+	r->m = m;
+	r->id = m->header != NULL ? m->header->id : 0;
+	r->items = &r->one;
 	switch (m->body_case) {
 	case BETANET__TICKETD__TICKETD_REQUEST__BODY_VERIFY_TICKET:
-		one = m->verify_ticket;
-		verify_items(s, c, id, RK_TICKET, 1, &one);
+		r->kind = TD_REQ_TICKET;
+		r->one = m->verify_ticket;
+		r->n = 1;
 		break;
 	case BETANET__TICKETD__TICKETD_REQUEST__BODY_VERIFY_VOUCHER:
-		one = m->verify_voucher;
-		verify_items(s, c, id, RK_VOUCHER, 1, &one);
+		r->kind = TD_REQ_VOUCHER;
+		r->one = m->verify_voucher;
+		r->n = 1;
 		break;
 	case BETANET__TICKETD__TICKETD_REQUEST__BODY_VERIFY_TICKET_BATCH:
-		verify_items(s, c, id, RK_TICKET_BATCH,
-		    m->verify_ticket_batch->n_items,
-		    (void **)m->verify_ticket_batch->items);
+		r->kind = TD_REQ_TICKET_BATCH;
+		r->n = m->verify_ticket_batch->n_items;
+		r->items = (void **)m->verify_ticket_batch->items;
 		break;
 	case BETANET__TICKETD__TICKETD_REQUEST__BODY_VERIFY_VOUCHER_BATCH:
-		verify_items(s, c, id, RK_VOUCHER_BATCH,
-		    m->verify_voucher_batch->n_items,
-		    (void **)m->verify_voucher_batch->items);
+		r->kind = TD_REQ_VOUCHER_BATCH;
+		r->n = m->verify_voucher_batch->n_items;
+		r->items = (void **)m->verify_voucher_batch->items;
 		break;
 	case BETANET__TICKETD__TICKETD_REQUEST__BODY_GET_KEYS:
-		send_keys(s, c, id);
-		break;
+		r->kind = TD_REQ_GET_KEYS;
+		return BN_OK;
 	case BETANET__TICKETD__TICKETD_REQUEST__BODY_ROTATE_KEYS:
+		r->kind = TD_REQ_ROTATE_KEYS;
+		return BN_OK;
+	case BETANET__TICKETD__TICKETD_REQUEST__BODY_GET_STATS:
+		r->kind = TD_REQ_GET_STATS;
+		return BN_OK;
+	default:
+		r->kind = TD_REQ_UNKNOWN;
+		r->err = BETANET__ERROR_CODE__ERROR_UNKNOWN_METHOD;
+		r->err_text = "unknown method";
+		return BN_OK;
+	}
+	if (r->n == 0 || r->n > TD_MAX_BATCH) {
+		r->err = BETANET__ERROR_CODE__ERROR_INVALID;
+		r->err_text = "batch must hold 1..1024 items";
+	}
+	return BN_OK;
+}
+
+void
+td_server_request_clear(struct td_request *r)
+{
+	if (r->m != NULL)
+		betanet__ticketd__ticketd_request__free_unpacked(r->m, NULL);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+dispatch(struct td_server *s, struct bn_ipc_conn *c, struct td_request *r)
+{
+	switch (r->kind) {
+	case TD_REQ_TICKET:
+	case TD_REQ_VOUCHER:
+	case TD_REQ_TICKET_BATCH:
+	case TD_REQ_VOUCHER_BATCH:
+		verify_items(s, c, r->id, r->kind, r->n, r->items);
+		break;
+	case TD_REQ_GET_KEYS:
+		send_keys(s, c, r->id);
+		break;
+	case TD_REQ_ROTATE_KEYS:
 		if (td_server_rotate(s) != BN_OK)
-			send_error(c, id, BETANET__ERROR_CODE__ERROR_INTERNAL,
+			send_error(c, r->id,
+			    BETANET__ERROR_CODE__ERROR_INTERNAL,
 			    "rotation failed; see ticketd's log");
 		else
-			send_keys(s, c, id);
+			send_keys(s, c, r->id);
 		break;
-	case BETANET__TICKETD__TICKETD_REQUEST__BODY_GET_STATS:
-		send_stats(s, c, id);
+	case TD_REQ_GET_STATS:
+		send_stats(s, c, r->id);
 		break;
-	default:
-		send_error(c, id, BETANET__ERROR_CODE__ERROR_UNKNOWN_METHOD,
-		    "unknown method");
-		break;
+	case TD_REQ_UNKNOWN:
+		break;		/* r->err is set */
 	}
 }
 
@@ -634,10 +677,9 @@ static void
 on_request(struct bn_ipc_conn *c, const uint8_t *p, size_t len, void *arg)
 {
 	struct td_server *s = arg;
-	Betanet__Ticketd__TicketdRequest *m;
+	struct td_request r;
 
-	m = betanet__ticketd__ticketd_request__unpack(NULL, len, p);
-	if (m == NULL) {
+	if (td_server_decode_request(&r, p, len) != BN_OK) {
 		bn_log_event(BN_LOG_INFO, "request_malformed", "conn=%llu "
 		    "len=%zu", (unsigned long long)bn_ipc_conn_id(c), len);
 		send_error(c, 0, BETANET__ERROR_CODE__ERROR_MALFORMED,
@@ -645,11 +687,13 @@ on_request(struct bn_ipc_conn *c, const uint8_t *p, size_t len, void *arg)
 		return;
 	}
 	if (s->draining)
-		send_error(c, m->header != NULL ? m->header->id : 0,
-		    BETANET__ERROR_CODE__ERROR_UNAVAILABLE, "shutting down");
+		send_error(c, r.id, BETANET__ERROR_CODE__ERROR_UNAVAILABLE,
+		    "shutting down");
+	else if (r.err != 0)
+		send_error(c, r.id, (Betanet__ErrorCode)r.err, r.err_text);
 	else
-		dispatch(s, c, m);
-	betanet__ticketd__ticketd_request__free_unpacked(m, NULL);
+		dispatch(s, c, &r);
+	td_server_request_clear(&r);
 }
 
 static void

@@ -26,6 +26,7 @@
 #include "td_config.h"
 #include "td_keys.h"
 #include "td_replay.h"
+#include "ticketd.pb-c.h"
 
 /* Most items in one batch request, and in flight overall. */
 #define TD_MAX_BATCH		1024
@@ -35,6 +36,35 @@
 
 struct event_base;
 struct td_server;
+
+enum td_req_kind {
+	TD_REQ_TICKET,
+	TD_REQ_VOUCHER,
+	TD_REQ_TICKET_BATCH,
+	TD_REQ_VOUCHER_BATCH,
+	TD_REQ_GET_KEYS,
+	TD_REQ_ROTATE_KEYS,
+	TD_REQ_GET_STATS,
+	TD_REQ_UNKNOWN,
+};
+
+/*
+ * One ticketd.sock frame, decoded and checked as far as it can be
+ * without the server's state (no keys, stores, buckets or load).  items
+ * point into m: VerifyTicket * for the ticket kinds, VerifyVoucher * for
+ * the voucher kinds; n is 1 for a single item.  err is 0, or the
+ * Betanet__ErrorCode the request is answered with (err_text, static).
+ */
+struct td_request {
+	Betanet__Ticketd__TicketdRequest *m;	/* owned */
+	uint64_t		 id;		/* header.id, or 0 */
+	enum td_req_kind	 kind;
+	size_t			 n;
+	void			**items;
+	void			*one;	/* items -> one for n == 1 */
+	int			 err;
+	const char		*err_text;
+};
 
 struct td_server_deps {
 	const struct td_config	*cfg;
@@ -60,6 +90,17 @@ void	td_server_drain(struct td_server *s, void (*drained)(void *),
 
 void	td_server_free(struct td_server *s);
 struct event_base *td_server_base(const struct td_server *s);
+
+/*
+ * Decode one request frame into r (the path on_request takes for every
+ * frame).  BN_OK when p is a TicketdRequest (r->err may still be set:
+ * unknown method, batch size out of 1..TD_MAX_BATCH); BN_ERR_MALFORMED
+ * when it is not (answered ERROR_MALFORMED, id 0).  On BN_OK the caller
+ * frees r with td_server_request_clear().  Pure: no I/O, no globals.
+ */
+int	td_server_decode_request(struct td_request *r, const uint8_t *p,
+	    size_t len);
+void	td_server_request_clear(struct td_request *r);
 
 /*
  * Replay-store expiry for a ticket matched at `hour`, accepted at `now`:

@@ -13,9 +13,9 @@
 #include "betanet/log.h"
 #include "up_admin.h"
 #include "up_conn.h"
+#include "up_decode.h"
 #include "up_server.h"
 
-#define UP_ADMIN_LIST_MAX	4096
 #define UP_ADMIN_CLIENTS	64
 
 typedef Betanet__Upstreamd__UpstreamdRequest	 AdminReq;
@@ -103,8 +103,7 @@ do_list(struct up_server *srv, struct bn_ipc_conn *ic, AdminResp *resp,
 	uint64_t now = up_now_ms();
 	size_t n = 0, max;
 
-	max = limit == 0 || limit > UP_ADMIN_LIST_MAX ? UP_ADMIN_LIST_MAX :
-	    limit;
+	max = limit;	/* up_admin_decode(): 1..UP_ADMIN_LIST_MAX */
 	if (max > srv->nconns)
 		max = srv->nconns;
 	if (max > 0 && ((info = calloc(max, sizeof(*info))) == NULL ||
@@ -148,7 +147,7 @@ static void
 on_request(struct bn_ipc_conn *ic, const uint8_t *p, size_t len, void *arg)
 {
 	struct up_admin *a = arg;
-	AdminReq *m;
+	struct up_admin_req r;
 	AdminResp resp = BETANET__UPSTREAMD__UPSTREAMD_RESPONSE__INIT;
 	Betanet__Header hdr = BETANET__HEADER__INIT;
 	Betanet__Upstreamd__Status st = BETANET__UPSTREAMD__STATUS__INIT;
@@ -156,22 +155,21 @@ on_request(struct bn_ipc_conn *ic, const uint8_t *p, size_t len, void *arg)
 	    BETANET__UPSTREAMD__RELOAD_RESULT__INIT;
 	char err[512];
 
-	if ((m = betanet__upstreamd__upstreamd_request__unpack(NULL, len,
-	    p)) == NULL) {
+	if (up_admin_decode(&r, p, len) != BN_OK) {
 		bn_log_event(BN_LOG_INFO, "admin_malformed", "conn=%llu "
 		    "len=%zu", (unsigned long long)bn_ipc_conn_id(ic), len);
 		send_error(ic, 0, BETANET__ERROR_CODE__ERROR_MALFORMED,
 		    "not an UpstreamdRequest");
 		return;
 	}
-	hdr.id = m->header != NULL ? m->header->id : 0;
+	hdr.id = r.id;
 	resp.header = &hdr;
-	switch (m->body_case) {
-	case BETANET__UPSTREAMD__UPSTREAMD_REQUEST__BODY_GET_STATUS:
+	switch (r.kind) {
+	case UP_ADMIN_STATUS:
 		do_status(a->srv, &resp, &st);
 		send_resp(ic, &resp);
 		break;
-	case BETANET__UPSTREAMD__UPSTREAMD_REQUEST__BODY_RELOAD_APP:
+	case UP_ADMIN_RELOAD:
 		err[0] = '\0';
 		rr.ok = up_server_reload(a->srv, err, sizeof(err)) == BN_OK;
 		rr.error = err;
@@ -180,15 +178,14 @@ on_request(struct bn_ipc_conn *ic, const uint8_t *p, size_t len, void *arg)
 		resp.reload = &rr;
 		send_resp(ic, &resp);
 		break;
-	case BETANET__UPSTREAMD__UPSTREAMD_REQUEST__BODY_LIST_SESSIONS:
-		do_list(a->srv, ic, &resp, m->list_sessions->limit);
+	case UP_ADMIN_LIST:
+		do_list(a->srv, ic, &resp, r.limit);
 		break;
-	default:
-		send_error(ic, hdr.id, BETANET__ERROR_CODE__ERROR_UNKNOWN_METHOD,
-		    "unknown request");
+	case UP_ADMIN_UNKNOWN:
+		send_error(ic, hdr.id, (Betanet__ErrorCode)r.err, r.err_text);
 		break;
 	}
-	betanet__upstreamd__upstreamd_request__free_unpacked(m, NULL);
+	up_admin_req_clear(&r);
 }
 
 struct up_admin *

@@ -14,13 +14,13 @@
 #include "app.h"
 #include "up_bridge.h"
 #include "up_conn.h"
+#include "up_decode.h"
 #include "up_proxy.h"
 #include "up_server.h"
 
 /* The Python server's answers are one frame: cut bigger bodies to this. */
 #define UP_COMPAT_BODY_MAX	(60u << 10)
 #define UP_FILE_CHUNK		(32u << 10)
-#define UP_NAMES_MAX		8192	/* request header names, NUL-ended */
 #define UP_UNROUTED_HDR		"x-upstreamd-unrouted"
 
 enum tx_phase { TX_WAIT = 0, TX_HEAD, TX_BODY, TX_TAIL, TX_DONE };
@@ -402,51 +402,20 @@ unrouted(const struct bn_app_response *resp)
 
 /* Run the app (or the proxy) for one decoded request. */
 static void
-serve(struct up_conn *c, uint32_t sid, int body_only,
-    const struct bn_bar_request *br)
+serve(struct up_conn *c, uint32_t sid, int body_only, struct up_bridge_req *r)
 {
-	struct bn_app_header ah[BN_BAR_MAX_HEADERS];
-	struct bn_app_request req;
+	struct bn_app_request *req = &r->req;
 	struct bn_app_response resp;
 	struct up_server *srv = c->srv;
 	struct up_tx *tx;
-	char names[UP_NAMES_MAX], method[BN_APP_METHOD_MAX + 1];
-	const char *m;
-	size_t i, used = 0;
-	int r;
+	int status;
 
-	m = bn_bar_method_name(br->method);
-	if (m == NULL) {
-		if (br->mlen == 0 || br->mlen > BN_APP_METHOD_MAX) {
-			respond_error(c, sid, body_only, 400);
-			return;
-		}
-		memcpy(method, br->mtext, br->mlen);
-		method[br->mlen] = '\0';
-		m = method;
-	}
-	for (i = 0; i < br->nhdr; i++) {
-		if (br->hdr[i].namelen >= sizeof(names) - used ||
-		    memchr(br->hdr[i].name, '\0', br->hdr[i].namelen)) {
-			respond_error(c, sid, body_only, 431);
-			return;
-		}
-		memcpy(names + used, br->hdr[i].name, br->hdr[i].namelen);
-		names[used + br->hdr[i].namelen] = '\0';
-		ah[i].name = names + used;
-		ah[i].value = br->hdr[i].value;
-		ah[i].value_len = br->hdr[i].valuelen;
-		used += br->hdr[i].namelen + 1;
-	}
-	r = bn_app_request_init(&req, m, (const char *)br->url, br->urllen,
-	    ah, br->nhdr, br->body, br->bodylen);
-	if (r != BN_OK) {
-		respond_error(c, sid, body_only,
-		    r == BN_ERR_TOO_LARGE ? 414 : 400);
+	if ((status = up_bridge_app_request(r)) != 0) {
+		respond_error(c, sid, body_only, status);
 		return;
 	}
-	req.peer = c->peer;
-	(void)bn_app_handle(srv->app, &req, &resp);
+	req->peer = c->peer;
+	(void)bn_app_handle(srv->app, req, &resp);
 	if (srv->proxy == NULL || !unrouted(&resp)) {
 		respond(c, sid, body_only, &resp);
 		return;
@@ -456,7 +425,7 @@ serve(struct up_conn *c, uint32_t sid, int body_only,
 		(void)bn_htx_session_reset_stream(c->s, sid);
 		return;
 	}
-	if ((tx->preq = up_proxy_send(srv->proxy, &req, proxy_done, tx)) ==
+	if ((tx->preq = up_proxy_send(srv->proxy, req, proxy_done, tx)) ==
 	    NULL) {
 		tx_free(tx);
 		respond_error(c, sid, body_only, 502);
@@ -485,28 +454,21 @@ void
 up_bridge_message(struct up_conn *c, uint32_t sid, const uint8_t *p,
     size_t len)
 {
-	struct bn_bar_header hdr[BN_BAR_MAX_HEADERS];
-	struct bn_bar_request br;
-	int r, compat = c->profile == BN_HTX_PROFILE_COMPAT;
+	struct up_bridge_req r;
+	int e, compat = c->profile == BN_HTX_PROFILE_COMPAT;
 
 	if (c->profile == BN_HTX_PROFILE_LEGACY11) {
 		echo(c, sid, p, len);
 		return;
 	}
-	bn_bar_request_init(&br, hdr, BN_BAR_MAX_HEADERS);
-	/* compat: a CBOR map (major type 5) is BAR, else the text form. */
-	if (!compat || (len > 0 && p[0] >= 0xa0 && p[0] <= 0xbf))
-		r = bn_bar_request_decode(p, len, &br);
-	else
-		r = bn_bar_request_parse_text(p, len, &br);
-	if (r != BN_OK) {
+	if ((e = up_bridge_decode(&r, p, len, compat)) != BN_OK) {
 		bn_log_event(BN_LOG_INFO, "bad_request", "conn=%llu peer=%s "
 		    "stream=%u err=%s", (unsigned long long)c->id, c->peer,
-		    sid, r == BN_ERR_LIMIT ? "too_many_headers" : "malformed");
-		respond_error(c, sid, compat, r == BN_ERR_LIMIT ? 431 : 400);
+		    sid, e == BN_ERR_LIMIT ? "too_many_headers" : "malformed");
+		respond_error(c, sid, compat, e == BN_ERR_LIMIT ? 431 : 400);
 		return;
 	}
-	serve(c, sid, compat, &br);
+	serve(c, sid, compat, &r);
 }
 
 void

@@ -447,6 +447,101 @@ START_TEST(ticket_expiry)
 	    (h + 2) * 3600 - 1 + TD_REPLAY_TTL_S);
 }
 END_TEST
+/* A log image of n records (key_of(i), expiry), optionally torn. */
+static uint8_t *
+make_image(unsigned n, uint32_t expiry, size_t torn, size_t *len)
+{
+	uint8_t *img, *rec;
+	unsigned i;
+
+	*len = 16 + (size_t)n * 48 + torn;
+	ck_assert_ptr_nonnull(img = calloc(1, *len));
+	memcpy(img, "BNTDLOG1", 8);
+	for (i = 0; i < n; i++) {
+		rec = img + 16 + (size_t)i * 48;
+		rec[0] = 1;
+		rec[4] = (uint8_t)(expiry >> 24);
+		rec[5] = (uint8_t)(expiry >> 16);
+		rec[6] = (uint8_t)(expiry >> 8);
+		rec[7] = (uint8_t)expiry;
+		key_of(rec + 8, i);
+	}
+	memset(img + *len - torn, 1, torn);
+	return img;
+}
+
+static void
+write_file(const uint8_t *p, size_t len)
+{
+	int fd;
+
+	ck_assert_int_ge(fd = open(F.path, O_WRONLY | O_CREAT | O_TRUNC,
+	    0600), 0);
+	ck_assert_int_eq(write(fd, p, len), (ssize_t)len);
+	close(fd);
+}
+
+/*
+ * The file loader reads in chunks; the buffer parser (what the fuzzer
+ * runs) must agree with it across chunk boundaries: a torn tail after
+ * 600 records is cut, every record is there.
+ */
+START_TEST(load_buf_matches_file)
+{
+	struct td_replay_log_image im;
+	uint64_t now = (uint64_t)time(NULL);
+	uint8_t k[TD_REPLAY_KEY_LEN], *img;
+	struct td_replay *r;
+	char err[256];
+	size_t len, cut;
+	unsigned i;
+
+	img = make_image(600, (uint32_t)now + 1000, 20, &len);
+	ck_assert_int_eq(td_replay_log_load_buf(img, len, 1000, now, &im,
+	    err, sizeof(err)), BN_OK);
+	ck_assert_uint_eq(im.keep, 16 + 600 * 48);
+	ck_assert_uint_eq(im.live, 600);
+	/*
+	 * Every prefix: short of a header is an empty log (a crash while
+	 * creating it), else whole records are kept and the rest cut.
+	 */
+	for (cut = 0; cut <= len; cut++) {
+		ck_assert_int_eq(td_replay_log_load_buf(img, cut, 1000, now,
+		    &im, err, sizeof(err)), BN_OK);
+		ck_assert_uint_eq(im.keep, cut < 16 ? cut :
+		    16 + (cut - 16) / 48 * 48);
+		ck_assert_uint_eq(im.live, cut < 16 ? 0 : (cut - 16) / 48);
+	}
+	/* A header that is not ours. */
+	img[0] = 'X';
+	ck_assert_int_eq(td_replay_log_load_buf(img, len, 1000, now, &im,
+	    err, sizeof(err)), BN_ERR_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(err, "not a ticketd log"));
+	img[0] = 'B';
+	ck_assert_int_eq(td_replay_log_load_buf(img, len, 599, now, &im, err,
+	    sizeof(err)), BN_ERR_LIMIT);
+	ck_assert_int_eq(td_replay_log_load_buf(img, len, 1000,
+	    now + 1000, &im, err, sizeof(err)), BN_OK);
+	ck_assert_uint_eq(im.live, 0);
+	write_file(img, len);
+	ck_assert_ptr_nonnull(r = open_log(1000));
+	for (i = 0; i < 600; i++) {
+		key_of(k, i);
+		ck_assert_int_eq(td_replay_seen(r, k, now), 1);
+	}
+	td_replay_free(r);
+	/* Damage past the first chunk stops both. */
+	img[16 + 400 * 48 + 2] = 1;
+	ck_assert_int_eq(td_replay_log_load_buf(img, len, 1000, now, &im,
+	    err, sizeof(err)), BN_ERR_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(err, "offset 19216"));
+	write_file(img, len);
+	ck_assert_ptr_null(td_replay_log_new(F.base, F.path, 1000, 60000, err,
+	    sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "damaged record at offset 19216"));
+	free(img);
+}
+END_TEST
 
 static Suite *
 suite(void)
@@ -465,6 +560,7 @@ suite(void)
 	tcase_add_test(tc, commit_fail_is_final);
 	tcase_add_test(tc, compact_fail_is_final);
 	tcase_add_test(tc, ticket_expiry);
+	tcase_add_test(tc, load_buf_matches_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
