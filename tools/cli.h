@@ -49,6 +49,19 @@ int	cli_getopt(int argc, char **argv, const char *shortopts,
 /* Print a command's usage to stdout (for --help). */
 int	cli_help(const char *cmd);
 
+/*
+ * One request to a daemon's Unix socket and its answer (cli_ipc.c):
+ * frames req (WIRE.md §10), waits at most timeout_ms, unpacks the answer
+ * with resp_desc into *resp (free it with
+ * protobuf_c_message_free_unpacked).  0, or -1 after reporting why.
+ */
+struct ProtobufCMessage;
+struct ProtobufCMessageDescriptor;
+int	cli_ipc_call(const char *cmd, const char *path,
+	    const struct ProtobufCMessage *req,
+	    const struct ProtobufCMessageDescriptor *resp_desc,
+	    struct ProtobufCMessage **resp, int timeout_ms);
+
 /* Subcommands (tools/cmd_*.c). */
 int	cmd_keygen(int argc, char **argv);
 int	cmd_ticket_keygen(int argc, char **argv);

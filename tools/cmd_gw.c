@@ -5,15 +5,9 @@
  *   betanet gw drain --socket PATH --upstream HOST:PORT
  *   betanet gw reload --socket PATH
  */
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "betanet/buf.h"
 #include "betanet/codec.h"
@@ -47,97 +41,25 @@ static const struct option gw_opts[] = {
 	{ NULL,		0,			NULL, 0 }
 };
 
-static int
-io_wait(int fd, short ev, uint64_t dl)
-{
-	struct pollfd p = { .fd = fd, .events = ev };
-	struct timespec ts;
-	uint64_t now;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	if (now >= dl)
-		return -1;
-	return poll(&p, 1, (int)(dl - now)) == 1 ? 0 : -1;
-}
-
+/* One request, one response; the caller frees *resp. */
 static int
 roundtrip(const char *path, GwReq *req, GwResp **resp)
 {
-	struct sockaddr_un sun;
-	struct timespec ts;
-	uint8_t hdr[BN_IPC_HDR_LEN], *buf = NULL;
-	size_t len, off;
-	uint64_t dl;
-	ssize_t n;
-	int fd = -1, r = BN_CLI_FAIL;
+	ProtobufCMessage *m;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	dl = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
-	    GW_TIMEOUT_MS;
 	*resp = NULL;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		cli_err("gw", "%s: socket path too long", path);
-		return BN_CLI_USAGE;
-	}
-	memcpy(sun.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		cli_err("gw", "%s: cannot connect: %s", path, strerror(errno));
-		goto out;
-	}
-	len = betanet__htxgw__htx_gw_request__get_packed_size(req);
-	if ((buf = malloc(BN_IPC_HDR_LEN + len)) == NULL)
-		goto out;
-	bn_store_u32(buf, (uint32_t)len);
-	betanet__htxgw__htx_gw_request__pack(req, buf + BN_IPC_HDR_LEN);
-	for (off = 0; off < BN_IPC_HDR_LEN + len; off += (size_t)n)
-		if (io_wait(fd, POLLOUT, dl) != 0 ||
-		    (n = write(fd, buf + off, BN_IPC_HDR_LEN + len - off)) <=
-		    0) {
-			cli_err("gw", "%s: write failed", path);
-			goto out;
-		}
-	free(buf);
-	buf = NULL;
-	for (off = 0; off < sizeof(hdr); off += (size_t)n)
-		if (io_wait(fd, POLLIN, dl) != 0 ||
-		    (n = read(fd, hdr + off, sizeof(hdr) - off)) <= 0) {
-			cli_err("gw", "%s: no answer", path);
-			goto out;
-		}
-	if ((len = bn_load_u32(hdr)) > BN_IPC_MAX_FRAME ||
-	    (buf = malloc(len ? len : 1)) == NULL) {
-		cli_err("gw", "%s: bad answer", path);
-		goto out;
-	}
-	for (off = 0; off < len; off += (size_t)n)
-		if (io_wait(fd, POLLIN, dl) != 0 ||
-		    (n = read(fd, buf + off, len - off)) <= 0) {
-			cli_err("gw", "%s: answer cut short", path);
-			goto out;
-		}
-	if ((*resp = betanet__htxgw__htx_gw_response__unpack(NULL, len,
-	    buf)) == NULL) {
-		cli_err("gw", "%s: answer does not decode", path);
-		goto out;
-	}
+	if (cli_ipc_call("gw", path, &req->base,
+	    &betanet__htxgw__htx_gw_response__descriptor, &m,
+	    GW_TIMEOUT_MS) != 0)
+		return BN_CLI_FAIL;
+	*resp = (GwResp *)m;
 	if ((*resp)->error != NULL && (*resp)->error->code != 0) {
 		cli_err("gw", "htx-gw: %s", (*resp)->error->text);
-		goto out;
-	}
-	r = BN_CLI_OK;
- out:
-	if (r != BN_CLI_OK && *resp != NULL) {
 		betanet__htxgw__htx_gw_response__free_unpacked(*resp, NULL);
 		*resp = NULL;
+		return BN_CLI_FAIL;
 	}
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return r;
+	return BN_CLI_OK;
 }
 
 static const char *

@@ -4,15 +4,9 @@
  * its counters or public keys, rotate its keys.  One request, one
  * blocking round trip with a deadline; no libevent.
  */
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "betanet/buf.h"
 #include "betanet/codec.h"
@@ -57,114 +51,27 @@ struct td_args {
 	const char	*sub, *socket, *ticket, *voucher, *ip, *peer;
 };
 
-static int
-io_wait(int fd, short ev, uint64_t deadline_ms)
-{
-	struct pollfd p = { fd, ev, 0 };
-	struct timespec ts;
-	uint64_t now;
-	int r;
-
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec /
-		    1000000;
-		if (now >= deadline_ms)
-			return -1;
-		r = poll(&p, 1, (int)(deadline_ms - now));
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -1;
-	}
-}
-
-static uint64_t
-deadline(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
-	    TD_TIMEOUT_MS;
-}
-
 /* One request, one response; the caller frees *resp. */
 static int
 roundtrip(const char *cmd, const char *path,
     Betanet__Ticketd__TicketdRequest *req,
     Betanet__Ticketd__TicketdResponse **resp)
 {
-	struct sockaddr_un sun;
-	uint8_t hdr[BN_IPC_HDR_LEN], *buf = NULL;
-	size_t len, off;
-	uint64_t dl = deadline();
-	ssize_t n;
-	int fd = -1, r = BN_CLI_USAGE;
+	ProtobufCMessage *m;
 
 	*resp = NULL;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		cli_err(cmd, "%s: socket path too long", path);
-		return BN_CLI_USAGE;
-	}
-	memcpy(sun.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		cli_err(cmd, "%s: cannot connect: %s", path, strerror(errno));
-		goto out;
-	}
-	len = betanet__ticketd__ticketd_request__get_packed_size(req);
-	if ((buf = malloc(BN_IPC_HDR_LEN + len)) == NULL)
-		goto out;
-	bn_store_u32(buf, (uint32_t)len);
-	betanet__ticketd__ticketd_request__pack(req, buf + BN_IPC_HDR_LEN);
-	for (off = 0; off < BN_IPC_HDR_LEN + len; off += (size_t)n)
-		if (io_wait(fd, POLLOUT, dl) != 0 ||
-		    (n = write(fd, buf + off, BN_IPC_HDR_LEN + len - off)) <=
-		    0) {
-			cli_err(cmd, "%s: write failed", path);
-			goto out;
-		}
-	free(buf);
-	buf = NULL;
-	for (off = 0; off < sizeof(hdr); off += (size_t)n)
-		if (io_wait(fd, POLLIN, dl) != 0 ||
-		    (n = read(fd, hdr + off, sizeof(hdr) - off)) <= 0) {
-			cli_err(cmd, "%s: no answer", path);
-			goto out;
-		}
-	if ((len = bn_load_u32(hdr)) > BN_IPC_MAX_FRAME ||
-	    (buf = malloc(len ? len : 1)) == NULL) {
-		cli_err(cmd, "%s: bad answer", path);
-		goto out;
-	}
-	for (off = 0; off < len; off += (size_t)n)
-		if (io_wait(fd, POLLIN, dl) != 0 ||
-		    (n = read(fd, buf + off, len - off)) <= 0) {
-			cli_err(cmd, "%s: answer cut short", path);
-			goto out;
-		}
-	if ((*resp = betanet__ticketd__ticketd_response__unpack(NULL, len,
-	    buf)) == NULL) {
-		cli_err(cmd, "%s: answer does not decode", path);
-		goto out;
-	}
+	if (cli_ipc_call(cmd, path, &req->base,
+	    &betanet__ticketd__ticketd_response__descriptor, &m,
+	    TD_TIMEOUT_MS) != 0)
+		return BN_CLI_USAGE;	/* a connection error: exit 2 */
+	*resp = (Betanet__Ticketd__TicketdResponse *)m;
 	if ((*resp)->error != NULL && (*resp)->error->code != 0) {
 		cli_err(cmd, "ticketd: %s", (*resp)->error->text);
-		goto out;
-	}
-	r = BN_CLI_OK;
- out:
-	if (r != BN_CLI_OK && *resp != NULL) {
 		betanet__ticketd__ticketd_response__free_unpacked(*resp, NULL);
 		*resp = NULL;
+		return BN_CLI_USAGE;
 	}
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return r;
+	return BN_CLI_OK;
 }
 
 static const char *
