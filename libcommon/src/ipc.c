@@ -49,6 +49,8 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 #include "betanet/backoff.h"
 #include "betanet/buf.h"
 #include "betanet/err.h"
@@ -360,6 +362,23 @@ conn_pause(struct bn_ipc_conn *c)
 	/* Our side is slow, not the client: no frame or idle deadline. */
 	if (!c->read_closed)
 		conn_disarm(c);
+}
+
+int
+bn_ipc_conn_send_msg(struct bn_ipc_conn *c, const ProtobufCMessage *m)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+	uint8_t *buf;
+	int r;
+
+	if (len > BN_IPC_MAX_FRAME)
+		return BN_ERR_TOO_LARGE;
+	if ((buf = malloc(len ? len : 1)) == NULL)
+		return BN_ERR_ALLOC;
+	protobuf_c_message_pack(m, buf);
+	r = bn_ipc_conn_send(c, buf, len);
+	free(buf);
+	return r;
 }
 
 int

@@ -29,16 +29,8 @@ struct gw_adminsock {
 static void
 send_resp(struct bn_ipc_conn *c, AdminResp *resp)
 {
-	size_t len = betanet__htxgw__htx_gw_response__get_packed_size(resp);
-	uint8_t *buf;
-
-	if ((buf = malloc(len ? len : 1)) == NULL) {
+	if (bn_ipc_conn_send_msg(c, &resp->base) == BN_ERR_ALLOC)
 		bn_ipc_conn_close(c);
-		return;
-	}
-	betanet__htxgw__htx_gw_response__pack(resp, buf);
-	(void)bn_ipc_conn_send(c, buf, len);
-	free(buf);
 }
 
 static void

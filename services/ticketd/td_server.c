@@ -97,16 +97,8 @@ mono_ms(void)
 static void
 send_msg(struct bn_ipc_conn *c, Betanet__Ticketd__TicketdResponse *resp)
 {
-	size_t len = betanet__ticketd__ticketd_response__get_packed_size(resp);
-	uint8_t *buf;
-
-	if ((buf = malloc(len ? len : 1)) == NULL) {
+	if (bn_ipc_conn_send_msg(c, &resp->base) == BN_ERR_ALLOC)
 		bn_log_event(BN_LOG_ERROR, "reply_fail", "reason=alloc");
-		return;
-	}
-	betanet__ticketd__ticketd_response__pack(resp, buf);
-	(void)bn_ipc_conn_send(c, buf, len);
-	free(buf);
 }
 
 static void

@@ -29,18 +29,10 @@ struct up_admin {
 static void
 send_resp(struct bn_ipc_conn *c, AdminResp *resp)
 {
-	size_t len = betanet__upstreamd__upstreamd_response__get_packed_size(
-	    resp);
-	uint8_t *buf;
-
-	if ((buf = malloc(len ? len : 1)) == NULL) {
+	if (bn_ipc_conn_send_msg(c, &resp->base) == BN_ERR_ALLOC) {
 		bn_log_event(BN_LOG_ERROR, "reply_fail", "reason=alloc");
 		bn_ipc_conn_close(c);
-		return;
 	}
-	betanet__upstreamd__upstreamd_response__pack(resp, buf);
-	(void)bn_ipc_conn_send(c, buf, len);
-	free(buf);
 }
 
 static void

@@ -159,6 +159,14 @@ size_t	bn_ipc_server_nclients(const struct bn_ipc_server *s);
  */
 int	bn_ipc_conn_send(struct bn_ipc_conn *c, const uint8_t *payload,
 	    size_t len);
+/*
+ * The same for a protobuf-c message (every daemon's response type):
+ * packs it and sends it.  BN_ERR_ALLOC when packing space is short;
+ * the framing stays protobuf-agnostic, this is only the common case.
+ */
+struct ProtobufCMessage;
+int	bn_ipc_conn_send_msg(struct bn_ipc_conn *c,
+	    const struct ProtobufCMessage *m);
 /* Bytes queued to the client, and requests it has not had answers to. */
 size_t	bn_ipc_conn_queued(const struct bn_ipc_conn *c);
 size_t	bn_ipc_conn_outstanding(const struct bn_ipc_conn *c);
