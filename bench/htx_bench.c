@@ -297,6 +297,62 @@ x25519_once(void *p)
 	return r;
 }
 
+/* One DH of ours: raw key bytes (bn_x25519) or a prepared key. */
+struct dh_arg {
+	uint8_t			 priv[32];
+	uint8_t			 peers[NPEERS][32];
+	struct bn_x25519_key	*key;
+	unsigned		 i;
+};
+
+static int
+dh_bytes_once(void *p)
+{
+	struct dh_arg *a = p;
+	uint8_t out[32];
+
+	return bn_x25519(out, a->priv, a->peers[a->i++ % NPEERS]);
+}
+
+static int
+dh_key_once(void *p)
+{
+	struct dh_arg *a = p;
+	uint8_t out[32];
+
+	return bn_x25519_key_derive(a->key, a->peers[a->i++ % NPEERS], out);
+}
+
+/* Prepared key against raw bytes: what bn_x25519's import costs. */
+static int
+bench_dh_prepared(void)
+{
+	struct dh_arg da;
+	struct meas mk, mb;
+	uint8_t pub[32];
+	int i;
+
+	memset(&da, 0, sizeof(da));
+	for (i = 0; i < NPEERS; i++)
+		if (bn_x25519_keygen(da.priv, da.peers[i]) != 0)
+			return -1;
+	if (bn_x25519_keygen(da.priv, pub) != 0 ||
+	    (da.key = bn_x25519_key_new(da.priv)) == NULL)
+		return -1;
+	mk = (struct meas){ dh_key_once, &da, 64, 0 };
+	mb = (struct meas){ dh_bytes_once, &da, 64, 0 };
+	compare(&mk, &mb);
+	printf("| DH, prepared key (bn_x25519_key_derive) | DH, raw bytes "
+	    "(bn_x25519) | prepared / raw |\n");
+	printf("|---:|---:|---:|\n");
+	printf("| %.0f /s (%.1f us) | %.0f /s (%.1f us) | %.1f%% |\n\n",
+	    mk.best, 1e6 / mk.best, mb.best, 1e6 / mb.best,
+	    100.0 * mk.best / mb.best);
+	bn_x25519_key_free(da.key);
+	bn_cleanse(da.priv, sizeof(da.priv));
+	return 0;
+}
+
 static int
 bench_handshake(void)
 {
@@ -333,6 +389,8 @@ bench_handshake(void)
 	printf("|---:|---:|---:|---:|---:|\n");
 	printf("| %.0f | %.0f | %.0f | %.1f%% | >= 80%% |\n\n", hs, x, x / 8,
 	    100.0 * hs / (x / 8));
+	if (bench_dh_prepared() != 0)
+		return -1;
 	EVP_PKEY_free(xa.priv);
 	for (i = 0; i < NPEERS; i++)
 		EVP_PKEY_free(xa.peers[i]);

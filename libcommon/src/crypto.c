@@ -171,6 +171,103 @@ bn_x25519(uint8_t out[BN_KEY_LEN], const uint8_t priv[BN_KEY_LEN],
 	return r;
 }
 
+/*
+ * A prepared key: the EVP_PKEY (imported once, with the placeholder
+ * public half of x25519_import()), a context that imports peers' public
+ * keys, and a derive context initialised once; each derive only sets the
+ * peer.  The peer stays referenced by dctx until the next derive; it is
+ * public.
+ */
+struct bn_x25519_key {
+	EVP_PKEY	*pkey;
+	EVP_PKEY_CTX	*ictx;
+	EVP_PKEY_CTX	*dctx;
+};
+
+struct bn_x25519_key *
+bn_x25519_key_new(const uint8_t priv[BN_KEY_LEN])
+{
+	struct bn_x25519_key *k;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return NULL;
+	if ((k->ictx = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(k->ictx) != 1 ||
+	    (k->pkey = x25519_import(k->ictx, priv, NULL)) == NULL ||
+	    (k->dctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey,
+	    NULL)) == NULL ||
+	    EVP_PKEY_derive_init(k->dctx) != 1) {
+		bn_x25519_key_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+/*
+ * EVP_PKEY_keygen() would do the same job, but it computes the public
+ * half by libcrypto's generic route, which measured ~30% slower than a
+ * derive with the base point (see bn_x25519_public()).  So: random
+ * clamped bytes, imported, and X25519(priv, 9) through the new key.
+ */
+struct bn_x25519_key *
+bn_x25519_key_generate(uint8_t pub[BN_KEY_LEN])
+{
+	static const uint8_t base[BN_KEY_LEN] = { 9 };
+	struct bn_x25519_key *k = NULL;
+	uint8_t priv[BN_KEY_LEN];
+
+	if (RAND_priv_bytes(priv, BN_KEY_LEN) != 1)
+		goto out;
+	priv[0] &= 248;
+	priv[31] &= 127;
+	priv[31] |= 64;
+	if ((k = bn_x25519_key_new(priv)) == NULL)
+		goto out;
+	if (bn_x25519_key_derive(k, base, pub) != BN_OK) {
+		bn_x25519_key_free(k);
+		k = NULL;
+	}
+ out:
+	OPENSSL_cleanse(priv, sizeof(priv));
+	return k;
+}
+
+int
+bn_x25519_key_derive(struct bn_x25519_key *k,
+    const uint8_t peer_pub[BN_KEY_LEN], uint8_t out[BN_KEY_LEN])
+{
+	static const uint8_t zero[BN_KEY_LEN];
+	EVP_PKEY *p;
+	size_t len = BN_KEY_LEN;
+	int r = BN_ERR_CRYPTO;
+
+	if ((p = x25519_import(k->ictx, NULL, peer_pub)) == NULL ||
+	    EVP_PKEY_derive_set_peer_ex(k->dctx, p, 0) != 1)
+		goto out;
+	/* OpenSSL itself fails the derive on an all-zero result. */
+	if (EVP_PKEY_derive(k->dctx, out, &len) != 1 || len != BN_KEY_LEN) {
+		r = BN_ERR_DH_ZERO;
+		goto out;
+	}
+	r = CRYPTO_memcmp(out, zero, BN_KEY_LEN) == 0 ? BN_ERR_DH_ZERO : BN_OK;
+ out:
+	EVP_PKEY_free(p);	/* dctx keeps its own reference */
+	if (r != BN_OK)
+		OPENSSL_cleanse(out, BN_KEY_LEN);
+	return r;
+}
+
+void
+bn_x25519_key_free(struct bn_x25519_key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_CTX_free(k->dctx);
+	EVP_PKEY_CTX_free(k->ictx);
+	EVP_PKEY_free(k->pkey);		/* clears the private key */
+	free(k);
+}
+
 /* ---- hashes and KDF ---- */
 
 int

@@ -370,9 +370,16 @@ gw_admit_forwarded(struct gw_request *r, const char *client_ip)
 	char el[96];
 	int n, ret;
 
+	/* Every client-identity header an app might trust: we are the edge. */
 	del_all(r, "x-forwarded-for");
 	del_all(r, "forwarded");
 	del_all(r, "x-real-ip");
+	del_all(r, "x-forwarded-proto");
+	del_all(r, "x-forwarded-host");
+	del_all(r, "x-forwarded-port");
+	del_all(r, "x-client-ip");
+	del_all(r, "true-client-ip");
+	del_all(r, "cf-connecting-ip");
 	if ((ret = gw_request_add(r, "X-Forwarded-For", client_ip,
 	    strlen(client_ip))) != BN_OK)
 		return ret;

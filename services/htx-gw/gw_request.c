@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "betanet/crypto.h"
 #include "betanet/err.h"
 #include "gw_request.h"
 
@@ -111,6 +112,9 @@ request_free(struct gw_request *r)
 {
 	if (r == NULL)
 		return;
+	/* The arena held the request's ticket (cookie, query, form). */
+	if (r->arena != NULL)
+		bn_cleanse(r->arena, r->alen);
 	if (GW_REQ_RECYCLE && req_ncache < GW_REQ_CACHE &&
 	    r->acap <= GW_REQ_KEEP_ARENA) {
 		req_cache[req_ncache++] = r;
@@ -135,8 +139,14 @@ arena_put(struct gw_request *r, const char *p, size_t n)
 			ncap *= 2;
 		if (ncap > r->amax)
 			ncap = r->amax;
-		if ((na = realloc(r->arena, ncap)) == NULL)
+		/* Not realloc: the old arena may hold a ticket; wipe it. */
+		if ((na = malloc(ncap)) == NULL)
 			return BN_ERR_ALLOC;
+		if (r->arena != NULL) {
+			memcpy(na, r->arena, r->alen);
+			bn_cleanse(r->arena, r->alen);
+			free(r->arena);
+		}
 		r->arena = na;
 		r->acap = ncap;
 	}

@@ -300,6 +300,7 @@ static void
 kick(struct rlog *l)
 {
 	struct batch t;
+	int res;
 
 	if (l->busy || (l->pend.nw == 0 && l->pend.len == 0))
 		return;
@@ -311,8 +312,9 @@ kick(struct rlog *l)
 		t = l->pend;
 		l->pend = l->fly;
 		l->fly = t;
-		finish_batch(l, &l->fly, write_batch(l->fd, &l->fly,
-		    &l->err), l->err);
+		/* Two statements: write_batch() sets l->err. */
+		res = write_batch(l->fd, &l->fly, &l->err);
+		finish_batch(l, &l->fly, res, l->err);
 		return;
 	}
 	t = l->pend;			/* swap: keeps both buffers */

@@ -436,6 +436,43 @@ START_TEST(test_edits)
 }
 END_TEST
 
+/*
+ * A finished request's arena held its ticket: the next request on the
+ * connection (which may reuse the object) must find no trace of it.
+ */
+START_TEST(test_ticket_not_left_in_arena)
+{
+	static const char reqs[] =
+	    "GET /a?bn1=SECRETQUERYTICKET HTTP/1.1\r\nHost: x\r\n"
+	    "Cookie: __Host-bn1=SECRETCOOKIETICKET\r\n\r\n"
+	    "GET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct rec *r = calloc(1, sizeof(*r));
+	struct gw_parser_cb cb = { r_head, r_body, r_end, r };
+	struct gw_parser p;
+	struct gw_request *q;
+	const uint8_t *b = (const uint8_t *)reqs;
+	size_t off = 0, n = strlen(reqs), used, i;
+	int ret;
+
+	gw_parser_init(&p, &lim, &cb);
+	while (off < n && r->nhead < 2) {
+		ret = gw_parser_feed(&p, b + off, n - off, &used);
+		ck_assert_int_ge(ret, 0);
+		off += used;
+		if (ret == GW_PARSE_PAUSED && r->nhead < 2)
+			gw_parser_resume(&p);
+	}
+	ck_assert_int_eq(r->nhead, 2);
+	q = gw_parser_request(&p);
+	ck_assert_ptr_nonnull(q);
+	for (i = 0; i + 6 <= q->acap; i++)
+		ck_assert_msg(memcmp(q->arena + i, "SECRET", 6) != 0,
+		    "ticket bytes left at arena offset %zu", i);
+	gw_parser_clear(&p);
+	free(r);
+}
+END_TEST
+
 static Suite *
 gw_http_suite(void)
 {
@@ -453,6 +490,7 @@ gw_http_suite(void)
 	tcase_add_test(tc, test_other_statuses);
 	tcase_add_test(tc, test_limits_configurable);
 	tcase_add_test(tc, test_edits);
+	tcase_add_test(tc, test_ticket_not_left_in_arena);
 	suite_add_tcase(s, tc);
 	return s;
 }
