@@ -21,9 +21,11 @@
 #include "betanet/noise_xk.h"
 
 #define HAVE_S		0x01	/* s_priv / s_pub */
-#define HAVE_E		0x02	/* e_priv / e_pub (fixed or generated) */
+#define HAVE_E		0x02	/* e_key / e_pub (fixed or generated) */
 #define HAVE_RS		0x04
 #define HAVE_RE		0x08
+
+static const uint8_t x25519_base[BN_KEY_LEN] = { 9 };	/* RFC 7748 */
 
 enum token {
 	T_END = 0, T_E, T_S, T_EE, T_ES, T_SE, T_SS,
@@ -234,6 +236,19 @@ decrypt_and_hash(struct bn_noise *x, const uint8_t *ct, size_t len,
 
 /* ---- HandshakeState (Noise §5.3) ---- */
 
+/*
+ * Release the prepared ephemeral key if this struct made it; a copy (see
+ * noise_xk.h) only forgets it.
+ */
+static void
+drop_ephemeral(struct bn_noise *x)
+{
+	if (x->e_key != NULL && x->e_owner == x)
+		bn_x25519_key_free(x->e_key);
+	x->e_key = NULL;
+	x->e_owner = NULL;
+}
+
 /* Wipe every secret; keep only what is needed to say "failed". */
 static int
 fail(struct bn_noise *x)
@@ -241,6 +256,7 @@ fail(struct bn_noise *x)
 	enum bn_noise_pattern p = x->pattern;
 	enum bn_noise_role role = x->role;
 
+	drop_ephemeral(x);
 	bn_cleanse(x, sizeof(*x));
 	x->pattern = p;
 	x->role = role;
@@ -251,6 +267,7 @@ fail(struct bn_noise *x)
 void
 bn_noise_wipe(struct bn_noise *x)
 {
+	drop_ephemeral(x);
 	bn_cleanse(x, sizeof(*x));
 }
 
@@ -362,9 +379,13 @@ bn_noise_set_ephemeral(struct bn_noise *x, const uint8_t e_priv[BN_KEY_LEN])
 		return BN_ERR_HANDSHAKE;
 	if (x->msg_index != 0 || (x->have & HAVE_E))
 		return BN_ERR_STATE;
-	memcpy(x->e_priv, e_priv, BN_KEY_LEN);
-	if ((r = bn_x25519_public(x->e_pub, x->e_priv)) != 0) {
-		bn_cleanse(x->e_priv, sizeof(x->e_priv));
+	if ((x->e_key = bn_x25519_key_new(e_priv)) == NULL)
+		return BN_ERR_ALLOC;
+	x->e_owner = x;
+	/* X25519(e, 9): the same bytes as bn_x25519_public(). */
+	if ((r = bn_x25519_key_derive(x->e_key, x25519_base,
+	    x->e_pub)) != BN_OK) {
+		drop_ephemeral(x);
 		return r;
 	}
 	x->have |= HAVE_E;
@@ -417,16 +438,17 @@ token_dh(struct bn_noise *x, enum token t)
 	unsigned need;
 	int init = x->role == BN_NOISE_INITIATOR, r;
 
+	/* mine == NULL: our ephemeral, through x->e_key. */
 	switch (t) {
 	case T_EE:
-		mine = x->e_priv, theirs = x->re, need = HAVE_E | HAVE_RE;
+		mine = NULL, theirs = x->re, need = HAVE_E | HAVE_RE;
 		break;
 	case T_SS:
 		mine = x->s_priv, theirs = x->rs, need = HAVE_S | HAVE_RS;
 		break;
 	case T_ES:	/* initiator's e, responder's s */
 		if (init)
-			mine = x->e_priv, theirs = x->rs,
+			mine = NULL, theirs = x->rs,
 			    need = HAVE_E | HAVE_RS;
 		else
 			mine = x->s_priv, theirs = x->re,
@@ -437,7 +459,7 @@ token_dh(struct bn_noise *x, enum token t)
 			mine = x->s_priv, theirs = x->re,
 			    need = HAVE_S | HAVE_RE;
 		else
-			mine = x->e_priv, theirs = x->rs,
+			mine = NULL, theirs = x->rs,
 			    need = HAVE_E | HAVE_RS;
 		break;
 	default:
@@ -445,7 +467,11 @@ token_dh(struct bn_noise *x, enum token t)
 	}
 	if ((x->have & need) != need)
 		return BN_ERR_INTERNAL;	/* the table guarantees this */
-	if ((r = bn_x25519(dh, mine, theirs)) != 0)
+	if (mine == NULL && x->e_key == NULL)
+		return BN_ERR_INTERNAL;
+	r = mine != NULL ? bn_x25519(dh, mine, theirs) :
+	    bn_x25519_key_derive(x->e_key, theirs, dh);
+	if (r != BN_OK)
 		goto out;
 	r = mix_key(x, dh);
  out:
@@ -475,9 +501,12 @@ bn_noise_write(struct bn_noise *x, const uint8_t *payload, size_t plen,
 		switch (t[i]) {
 		case T_E:	/* e */
 			if (!(x->have & HAVE_E)) {
-				if ((r = bn_x25519_keygen(x->e_priv,
-				    x->e_pub)) != 0)
+				if ((x->e_key = bn_x25519_key_generate(
+				    x->e_pub)) == NULL) {
+					r = BN_ERR_CRYPTO;
 					goto out;
+				}
+				x->e_owner = x;
 				x->have |= HAVE_E;
 			}
 			memcpy(out + off, x->e_pub, BN_KEY_LEN);
@@ -506,6 +535,8 @@ bn_noise_write(struct bn_noise *x, const uint8_t *payload, size_t plen,
 		goto out;
 	}
 	x->msg_index++;
+	if (bn_noise_done(x))
+		drop_ephemeral(x);
 	*outlen = off;
 	r = BN_OK;
  out:
@@ -566,6 +597,8 @@ bn_noise_read(struct bn_noise *x, const uint8_t *msg, size_t len,
 	if ((r = decrypt_and_hash(x, msg + off, len - off, payload)) != 0)
 		goto out;
 	x->msg_index++;
+	if (bn_noise_done(x))
+		drop_ephemeral(x);
 	*plen = pl;
 	r = BN_OK;
  out:

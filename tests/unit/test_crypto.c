@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
 #include "betanet/crypto.h"
 #include "betanet/err.h"
 #include "testutil.h"
@@ -133,6 +137,117 @@ START_TEST(test_x25519_zero)
 }
 END_TEST
 
+/*
+ * The prepared-key API against the same vectors: RFC 7748 §5.2 (both
+ * single vectors, unclamped input bytes), §6.1 (Alice and Bob, public
+ * keys via derive with u = 9), one key reused across several peers, and
+ * the low-order points refused with the output wiped.
+ */
+START_TEST(test_x25519_key_vectors)
+{
+	static const struct { const char *k, *u, *out; } v[] = {
+		{ "a546e36bf0527c9d3b16154b82465edd"
+		    "62144c0ac1fc5a18506a2244ba449ac4",
+		  "e6db6867583030db3594c1a424b15f7c"
+		  "726624ec26b3353b10a903a6d0ab1c4c",
+		  "c3da55379de9c6908e94ea4df28d084f"
+		  "32eccf03491c71f754b4075577a28552" },
+		{ "4b66e9d4d1b4673c5ad22691957d6af5"
+		    "c11b6421e0ea01d42ca4169e7918ba0d",
+		  "e5210f12786811d3f4b7959d0538ae2c"
+		  "31dbe7106fc03c3efc4cd549c715a493",
+		  "95cbde9476e8907d7aade45cb4b873f8"
+		  "8b595a68799fa152e6f8f7647aac7957" },
+	};
+	static const uint8_t nine[32] = { 9 };
+	struct bn_x25519_key *ka, *kb, *k;
+	uint8_t a[32], b[32], ap[32], bp[32], s1[32], s2[32], u[32];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		hex_n(v[i].k, a, 32);
+		hex_n(v[i].u, u, 32);
+		ck_assert_ptr_nonnull(k = bn_x25519_key_new(a));
+		ck_assert_int_eq(bn_x25519_key_derive(k, u, s1), 0);
+		assert_hex(s1, v[i].out);
+		bn_x25519_key_free(k);
+	}
+	hex_n("77076d0a7318a57d3c16c17251b26645"
+	    "df4c2f87ebc0992ab177fba51db92c2a",
+	    a, 32);
+	hex_n("5dab087e624a8a4b79e17f8b83800ee6"
+	    "6f3bb1292618b6fd1c2f8b27ff88e0eb",
+	    b, 32);
+	ck_assert_ptr_nonnull(ka = bn_x25519_key_new(a));
+	ck_assert_ptr_nonnull(kb = bn_x25519_key_new(b));
+	/* The same key object derives again and again, peer by peer. */
+	ck_assert_int_eq(bn_x25519_key_derive(ka, nine, ap), 0);
+	ck_assert_int_eq(bn_x25519_key_derive(kb, nine, bp), 0);
+	assert_hex(ap, "8520f0098930a754748b7ddcb43ef75a"
+	    "0dbf3a0d26381af4eba4a98eaa9b4e6a");
+	assert_hex(bp, "de9edb7d7b7dc1b4d35b61c2ece43537"
+	    "3f8343c85b78674dadfc7e146f882b4f");
+	ck_assert_int_eq(bn_x25519_key_derive(ka, bp, s1), 0);
+	ck_assert_int_eq(bn_x25519_key_derive(kb, ap, s2), 0);
+	assert_hex(s1, "4a5d9d5ba4ce2de1728e3bf480350f25"
+	    "e07e21c947d19e3376f09b3c1e161742");
+	ck_assert_int_eq(memcmp(s1, s2, 32), 0);
+	/* Same bytes as bn_x25519 for a peer after a refused one. */
+	memset(u, 0, sizeof(u));
+	ck_assert_int_eq(bn_x25519_key_derive(ka, u, s1), BN_ERR_DH_ZERO);
+	ck_assert_int_eq(bn_x25519_key_derive(ka, bp, s1), 0);
+	ck_assert_int_eq(bn_x25519(s2, a, bp), 0);
+	ck_assert_int_eq(memcmp(s1, s2, 32), 0);
+	bn_x25519_key_free(ka);
+	bn_x25519_key_free(kb);
+	bn_x25519_key_free(NULL);
+}
+END_TEST
+
+/* A generated key: its public half and DH agree with the byte API. */
+START_TEST(test_x25519_key_generate)
+{
+	static const char *low[] = {
+		"00000000000000000000000000000000"
+		"00000000000000000000000000000000",
+		"01000000000000000000000000000000"
+		"00000000000000000000000000000000",
+		"e0eb7a7c3b41b8ae1656e3faf19fc46a"
+		"da098deb9c32b1fd866205165f49b800",
+		"5f9c95bca3508c24b1d0b1559c83ef5b"
+		"04445cc4581c8e86d8224eddd09f1157",
+		"ecffffffffffffffffffffffffffffff"
+		"ffffffffffffffffffffffffffffff7f",
+	};
+	struct bn_x25519_key *k, *k2;
+	uint8_t pub[32], pub2[32], priv[32], ppub[32], s1[32], s2[32];
+	uint8_t u[32];
+	size_t i;
+
+	ck_assert_ptr_nonnull(k = bn_x25519_key_generate(pub));
+	ck_assert_ptr_nonnull(k2 = bn_x25519_key_generate(pub2));
+	ck_assert(!bn_ct_eq(pub, pub2, 32));
+	ck_assert_int_eq(bn_x25519_keygen(priv, ppub), 0);
+	ck_assert_int_eq(bn_x25519_key_derive(k, ppub, s1), 0);
+	ck_assert_int_eq(bn_x25519(s2, priv, pub), 0);
+	ck_assert_int_eq(memcmp(s1, s2, 32), 0);
+	for (i = 0; i < sizeof(low) / sizeof(low[0]); i++) {
+		hex_n(low[i], u, 32);
+		memset(s1, 0xee, sizeof(s1));
+		ck_assert_int_eq(bn_x25519_key_derive(k, u, s1),
+		    BN_ERR_DH_ZERO);
+		ck_assert(bn_ct_eq(s1, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+		    "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 32));
+	}
+	/* Still usable after the refusals. */
+	ck_assert_int_eq(bn_x25519_key_derive(k, pub2, s1), 0);
+	ck_assert_int_eq(bn_x25519_key_derive(k2, pub, s2), 0);
+	ck_assert_int_eq(memcmp(s1, s2, 32), 0);
+	bn_x25519_key_free(k);
+	bn_x25519_key_free(k2);
+}
+END_TEST
+
 START_TEST(test_sha256)
 {
 	uint8_t h[32];
@@ -252,6 +367,71 @@ aead_params(uint8_t key[32], uint8_t nonce[12], uint8_t aad[12])
 	hex_n("070000004041424344454647", nonce, 12);
 	hex_n("50515253c0c1c2c3c4c5c6c7", aad, 12);
 }
+
+/* OpenSSL's own HKDF (EVP_KDF), the reference for bn_hkdf. */
+static void
+ossl_hkdf(uint8_t *out, size_t outlen, const uint8_t *salt, size_t saltlen,
+    const uint8_t *ikm, size_t ikmlen, const uint8_t *info, size_t infolen)
+{
+	static const uint8_t zero[32];
+	EVP_KDF *kdf;
+	EVP_KDF_CTX *c;
+	OSSL_PARAM p[5];
+
+	ck_assert_ptr_nonnull(kdf = EVP_KDF_fetch(NULL, "HKDF", NULL));
+	ck_assert_ptr_nonnull(c = EVP_KDF_CTX_new(kdf));
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+	    (void *)ikm, ikmlen);
+	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+	    salt != NULL ? (void *)salt : (void *)zero,
+	    salt != NULL ? saltlen : sizeof(zero));
+	p[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+	    (void *)info, infolen);
+	p[4] = OSSL_PARAM_construct_end();
+	ck_assert_int_eq(EVP_KDF_derive(c, out, outlen, p), 1);
+	EVP_KDF_CTX_free(c);
+	EVP_KDF_free(kdf);
+}
+
+/*
+ * bn_hkdf against OpenSSL's HKDF for random inputs: every output length
+ * around the block edges and the maximum, salts absent, empty, short
+ * and longer than a SHA-256 block, empty and long info.
+ */
+START_TEST(test_hkdf_vs_openssl)
+{
+	static const size_t lens[] = { 1, 31, 32, 33, 63, 64, 65, 82, 100,
+	    255 * 32 };
+	static const size_t slens[] = { 0, 1, 13, 32, 80, 200 };
+	static uint8_t want[255 * 32], got[255 * 32];
+	uint8_t salt[200], ikm[100], info[300];
+	size_t i, j, il;
+
+	ck_assert_int_eq(bn_random(salt, sizeof(salt)), 0);
+	ck_assert_int_eq(bn_random(ikm, sizeof(ikm)), 0);
+	ck_assert_int_eq(bn_random(info, sizeof(info)), 0);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+		for (j = 0; j <= sizeof(slens) / sizeof(slens[0]); j++) {
+			il = (i * 37 + j * 11) % sizeof(info);
+			/* j == count: the NULL (absent) salt */
+			if (j == sizeof(slens) / sizeof(slens[0])) {
+				ossl_hkdf(want, lens[i], NULL, 0, ikm,
+				    i * 9 % sizeof(ikm), info, il);
+				ck_assert_int_eq(bn_hkdf(got, lens[i], NULL,
+				    0, ikm, i * 9 % sizeof(ikm), info, il), 0);
+			} else {
+				ossl_hkdf(want, lens[i], salt, slens[j], ikm,
+				    i * 9 % sizeof(ikm), info, il);
+				ck_assert_int_eq(bn_hkdf(got, lens[i], salt,
+				    slens[j], ikm, i * 9 % sizeof(ikm), info,
+				    il), 0);
+			}
+			ck_assert_int_eq(memcmp(got, want, lens[i]), 0);
+		}
+}
+END_TEST
 
 START_TEST(test_aead_rfc8439)
 {
@@ -434,9 +614,12 @@ crypto_suite(void)
 	tcase_add_test(tc, test_x25519_rfc7748_5_2);
 	tcase_add_test(tc, test_x25519_rfc7748_6_1);
 	tcase_add_test(tc, test_x25519_zero);
+	tcase_add_test(tc, test_x25519_key_vectors);
+	tcase_add_test(tc, test_x25519_key_generate);
 	tcase_add_test(tc, test_sha256);
 	tcase_add_test(tc, test_hmac_rfc4231);
 	tcase_add_test(tc, test_hkdf_rfc5869);
+	tcase_add_test(tc, test_hkdf_vs_openssl);
 	tcase_add_test(tc, test_aead_rfc8439);
 	tcase_add_test(tc, test_aead_tamper);
 	tcase_add_test(tc, test_aead_empty);

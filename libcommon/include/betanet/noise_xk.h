@@ -9,8 +9,15 @@
  * the wire.  Tokens are processed one by one as the spec names them
  * (e, s, ee, es, se, ss), like WireGuard's noise.c.
  *
- * No I/O, no allocation, no clock: a handshake lives in a caller-owned
- * struct bn_noise (embed it), and bn_noise_wipe() clears every secret.
+ * No I/O, no clock: a handshake lives in a caller-owned struct bn_noise
+ * (embed it), and bn_noise_wipe() clears every secret.  The one
+ * allocation is our ephemeral key, kept ready inside libcrypto (struct
+ * bn_x25519_key) for the two DHs it takes part in; it is released when
+ * the handshake completes or fails and by bn_noise_wipe(), so wipe a
+ * handshake you abandon before it ends.  Only the struct where the key
+ * was made releases it: a copy made by assignment (to try a message on
+ * a scratch state) may run while the original lives, and forgets the
+ * key when it fails.
  * Any failure (bad tag, wrong length, out-of-turn call) puts the machine
  * in a failed state from which every call returns BN_ERR_HANDSHAKE.
  */
@@ -49,9 +56,11 @@ struct bn_noise {
 	bn_key32	 k, ck;
 	uint8_t		 h[BN_HASH_LEN];
 	bn_key32	 s_priv, s_pub;	/* local static (if any) */
-	bn_key32	 e_priv, e_pub;	/* local ephemeral */
+	bn_key32	 e_priv, e_pub;	/* local ephemeral (e_priv unused) */
 	bn_key32	 rs, re;	/* remote static / ephemeral */
 	unsigned	 have;		/* BN_NOISE_HAVE_* bits (private) */
+	struct bn_x25519_key *e_key;	/* ephemeral, prepared (private) */
+	const struct bn_noise *e_owner;	/* where e_key was made (private) */
 };
 
 /* Name of a pattern's protocol, e.g. "Noise_XK_25519_ChaChaPoly_SHA256". */
