@@ -52,6 +52,8 @@
 #include "betanet/keyfile.h"
 #include "betanet/ticket.h"
 
+#include "bench_util.h"
+
 #define LB_IN_CAP	(64 * 1024)
 #define LB_REQ_CAP	1024
 #define LB_MAX_THREADS	16
@@ -91,15 +93,6 @@ static struct {
 } g;
 
 static volatile sig_atomic_t stop_flag;
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void
 on_stop(int sig)
@@ -209,7 +202,7 @@ conn_write(struct lb_thread *t, struct lb_conn *c)
 	ssize_t n;
 
 	if (c->reqoff == 0)
-		c->sent_us = now_us();
+		c->sent_us = bench_now_us();
 	while (c->reqoff < c->reqlen) {
 		n = write(c->fd, c->req + c->reqoff, c->reqlen - c->reqoff);
 		if (n < 0 && errno == EAGAIN) {
@@ -333,7 +326,7 @@ conn_read(struct lb_thread *t, struct lb_conn *c)
 		return -1;
 	if (len == 0)
 		return 0;
-	record(t, now_us() - c->sent_us);
+	record(t, bench_now_us() - c->sent_us);
 	t->done++;
 	if (status != 200 && t->non200++ == 0 && g.verbose)
 		fprintf(stderr, "gw_load_bench: first non-200 answer "
@@ -355,7 +348,7 @@ conn_broken(struct lb_thread *t, struct lb_conn *c)
 {
 	conn_close(t, c);
 	t->errors++;
-	if (stop_flag || now_us() >= g.end_us)
+	if (stop_flag || bench_now_us() >= g.end_us)
 		return;
 	t->reconnects++;
 	if (conn_open(t, c) != 0)
@@ -370,7 +363,7 @@ load_thread(void *arg)
 	struct lb_conn *c;
 	int i, n, r;
 
-	while (!stop_flag && now_us() < g.end_us) {
+	while (!stop_flag && bench_now_us() < g.end_us) {
 		n = epoll_wait(t->ep, evs, 256, 100);
 		for (i = 0; i < n; i++) {
 			c = evs[i].data.ptr;
@@ -416,7 +409,7 @@ run_load(size_t nconns, size_t nthreads)
 		    sizeof(struct lb_conn))) == NULL)
 			return 1;
 	}
-	t0 = now_us();
+	t0 = bench_now_us();
 	g.end_us = t0 + (uint64_t)(g.secs * 1e6);
 	for (i = 0; i < nthreads; i++) {
 		for (j = 0; j < th[i].nconns; j++)
@@ -438,7 +431,7 @@ run_load(size_t nconns, size_t nthreads)
 		adm += th[i].admitted;
 		nlat += th[i].nlat;
 	}
-	secs = (double)(now_us() - t0) / 1e6;
+	secs = (double)(bench_now_us() - t0) / 1e6;
 	if ((all = malloc((nlat ? nlat : 1) * sizeof(*all))) == NULL)
 		return 1;
 	for (i = 0, k = 0; i < nthreads; i++) {
@@ -481,7 +474,7 @@ run_idle(size_t n, double hold)
 	if ((t.ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (t.conns = calloc(n, sizeof(*t.conns))) == NULL)
 		return 1;
-	g.end_us = now_us() + 600 * 1000000ull;	/* no reconnects */
+	g.end_us = bench_now_us() + 600 * 1000000ull;	/* no reconnects */
 	stop_flag = 0;
 	while (answered + failed < n && !stop_flag) {
 		while (opened < n && opened - answered - failed <
@@ -523,8 +516,8 @@ run_idle(size_t n, double hold)
 	    (unsigned long long)(t.done - t.non200), failed,
 	    (unsigned long long)t.admitted);
 	fflush(stdout);
-	until = now_us() + (uint64_t)(hold * 1e6);
-	while (!stop_flag && now_us() < until) {
+	until = bench_now_us() + (uint64_t)(hold * 1e6);
+	while (!stop_flag && bench_now_us() < until) {
 		k = epoll_wait(t.ep, evs, 256, 200);
 		for (i = 0; i < k; i++) {
 			c = evs[i].data.ptr;

@@ -40,6 +40,8 @@
 #include "betanet/crypto.h"
 #include "betanet/keyfile.h"
 #include "betanet/ticket.h"
+
+#include "bench_util.h"
 #include "ticketd.pb-c.h"
 
 #define NCLIENTS	16
@@ -60,67 +62,6 @@ now_s(void)
 }
 
 static double
-thread_cpu_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-self_cpu_s(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		return 0;
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-/* CPU seconds used by pid (utime + stime, all threads). */
-static double
-pid_cpu_s(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY)) < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-	    "%lu %lu", &ut, &st) != 2)
-		return 0;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* X25519 operations per CPU-second of this thread (one core). */
-static double
-x25519_per_s(double secs)
-{
-	uint8_t priv[32], pub[32], out[32];
-	double t0, t;
-	long n = 0;
-
-	bn_x25519_keygen(priv, pub);
-	t0 = thread_cpu_s();
-	do {
-		for (int i = 0; i < 50; i++, n++)
-			bn_x25519(out, priv, pub);
-	} while ((t = thread_cpu_s()) - t0 < secs);
-	return (double)n / (t - t0);
-}
-
-static double
 verify_per_s(const uint8_t pub[32], const struct bn_ticket_site_key *k)
 {
 	uint8_t p[BN_TICKET_MADE_MAX];
@@ -133,11 +74,11 @@ verify_per_s(const uint8_t pub[32], const struct bn_ticket_site_key *k)
 	bn_buf_fixed(&b, p, sizeof(p));
 	bn_ticket_make(&b, pub, k->key_id, now);
 	bn_ticket_parse(&b, &t);
-	t0 = thread_cpu_s();
+	t0 = bench_thread_cpu_s();
 	do {
 		for (int i = 0; i < 50; i++, n++)
 			bn_ticket_verify(&t, k, 1, now, &h);
-	} while ((te = thread_cpu_s()) - t0 < 1.0);
+	} while ((te = bench_thread_cpu_s()) - t0 < 1.0);
 	return (double)n / (te - t0);
 }
 
@@ -368,7 +309,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "keygen: %s\n", err);
 		return 1;
 	}
-	x = x25519_per_s(1.0);
+	x = bench_x25519_per_s(1.0);
 	v = verify_per_s(pub, &sk);
 	printf("raw X25519 (1 core): %.0f ops per CPU-s; bn_ticket_verify "
 	    "alone: %.0f per CPU-s (%.0f us)\n", x, v, 1e6 / v);
@@ -426,15 +367,15 @@ main(int argc, char **argv)
 		    use_redis ? "redis" : "log", workers[cfg],
 		    "1 (sequential)", rate, p50, p99, 100 * rate / x,
 		    bad ? " REFUSALS!" : "");
-		x = x25519_per_s(0.3);	/* the bound, next to the run */
-		sc = pid_cpu_s(pid);
-		cc = self_cpu_s();
+		x = bench_x25519_per_s(0.3);	/* the bound, next to the run */
+		sc = bench_pid_cpu_s(pid);
+		cc = bench_self_cpu_s();
 		t0 = now_s();
 		bad = drive(sock, tk, n1, n, NCLIENTS, WINDOW, &rate, &p50,
 		    &p99);
 		t0 = now_s() - t0;
-		sc = pid_cpu_s(pid) - sc;
-		cc = self_cpu_s() - cc;
+		sc = bench_pid_cpu_s(pid) - sc;
+		cc = bench_self_cpu_s() - cc;
 		printf("%-8s workers=%-5d %-26s %10.0f %8.3f %8.3f %7.0f%%%s\n",
 		    use_redis ? "redis" : "log", workers[cfg],
 		    "16 x 16 in flight", rate, p50, p99, 100 * rate / x,

@@ -50,6 +50,8 @@
 #include "betanet/htx_session.h"
 #include "betanet/keyfile.h"
 
+#include "bench_util.h"
+
 #define LAT_MAX		(4u << 20)
 
 struct bc {
@@ -81,52 +83,6 @@ now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/* CPU seconds used by this process. */
-static double
-self_cpu_s(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		return 0;
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-/* CPU seconds used by pid (utime + stime, all threads). */
-static double
-pid_cpu_s(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY)) < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* after "(comm)": state is field 3, utime 14, stime 15 */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-	    "%lu %lu", &ut, &st) != 2)
-		return 0;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static int
@@ -166,7 +122,7 @@ bc_new(struct run *r)
 	memcpy(hc.static_priv, r->cpriv, BN_KEY_LEN);
 	memcpy(hc.static_pub, r->cpub, BN_KEY_LEN);
 	hc.has_static_pub = 1;
-	c->s = bn_htx_session_new(&hc, now_us() / 1000);
+	c->s = bn_htx_session_new(&hc, bench_now_us() / 1000);
 	bn_cleanse(hc.static_priv, sizeof(hc.static_priv));
 	if (c->s == NULL || (c->fd = dial(r->port)) < 0) {
 		bn_htx_session_free(c->s);
@@ -229,7 +185,7 @@ bc_send(struct run *r, struct bc *c, uint32_t slot)
 		return;
 	}
 	c->sid_of[slot] = sid;
-	c->sent_at[slot] = now_us();
+	c->sent_at[slot] = bench_now_us();
 	c->inflight++;
 }
 
@@ -239,7 +195,7 @@ bc_events(struct run *r, struct bc *c, int requests)
 	struct bn_htx_event ev;
 	uint32_t i;
 
-	while (bn_htx_session_next_event(c->s, &ev, now_us() / 1000) == 1) {
+	while (bn_htx_session_next_event(c->s, &ev, bench_now_us() / 1000) == 1) {
 		if (ev.type == BN_HTX_EV_HANDSHAKE_DONE) {
 			c->open = 1;
 			r->handshakes++;
@@ -252,7 +208,7 @@ bc_events(struct run *r, struct bc *c, int requests)
 			if (i == r->streams)
 				continue;
 			if (r->nlat < LAT_MAX)
-				r->lat[r->nlat++] = (uint32_t)(now_us() -
+				r->lat[r->nlat++] = (uint32_t)(bench_now_us() -
 				    c->sent_at[i]);
 			r->done++;
 			c->inflight--;
@@ -276,7 +232,7 @@ bc_input(struct run *r, struct bc *c, int requests)
 		for (off = 0; off < (size_t)n; off += acc) {
 			acc = 0;
 			(void)bn_htx_session_feed(c->s, chunk + off,
-			    (size_t)n - off, now_us() / 1000, &acc);
+			    (size_t)n - off, bench_now_us() / 1000, &acc);
 			bc_events(r, c, requests);
 			if (acc == 0 && c->dead)
 				return;
@@ -324,16 +280,16 @@ bench_rps(struct run *r, int nsess, uint32_t streams, double secs)
 			t1 = now_s();
 			done0 = r->done;
 			lat0 = r->nlat;
-			sc0 = pid_cpu_s(r->pid);
-			cc0 = self_cpu_s();
+			sc0 = bench_pid_cpu_s(r->pid);
+			cc0 = bench_self_cpu_s();
 		}
 		n = epoll_wait(r->ep, evs, 256, 100);
 		for (i = 0; i < n; i++)
 			bc_input(r, evs[i].data.ptr, 1);
 	}
 	t1 = now_s() - t1;
-	sc = pid_cpu_s(r->pid) - sc0;
-	cc = self_cpu_s() - cc0;
+	sc = bench_pid_cpu_s(r->pid) - sc0;
+	cc = bench_self_cpu_s() - cc0;
 	qsort(r->lat + lat0, r->nlat - lat0, sizeof(uint32_t), cmp_u32);
 	printf("| GET /hello/x %dx%u | %.0f req/s | p50 %.0f us | p99 %.0f "
 	    "us | upstreamd %.0f%% CPU, %.1f us/req; client %.0f%% CPU, "
@@ -357,7 +313,7 @@ bench_handshakes(struct run *r, int inflight, double secs, double *srv_cpu,
 {
 	struct epoll_event evs[256];
 	struct bc *c;
-	double t0, sc0 = pid_cpu_s(r->pid), cc0 = self_cpu_s();
+	double t0, sc0 = bench_pid_cpu_s(r->pid), cc0 = bench_self_cpu_s();
 	int i, n;
 
 	r->handshakes = 0;
@@ -378,36 +334,9 @@ bench_handshakes(struct run *r, int inflight, double secs, double *srv_cpu,
 		}
 	}
 	t0 = now_s() - t0;
-	*srv_cpu = pid_cpu_s(r->pid) - sc0;
-	*cli_cpu = self_cpu_s() - cc0;
+	*srv_cpu = bench_pid_cpu_s(r->pid) - sc0;
+	*cli_cpu = bench_self_cpu_s() - cc0;
 	return (double)r->handshakes / t0;
-}
-
-static double
-thread_cpu_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* X25519 operations per CPU-second of this thread (one core). */
-static double
-x25519_rate(double secs)
-{
-	uint8_t a[BN_KEY_LEN], b[BN_KEY_LEN], pa[BN_KEY_LEN], out[BN_KEY_LEN];
-	double t0 = thread_cpu_s();
-	uint64_t n = 0;
-	int i;
-
-	(void)bn_x25519_keygen(a, pa);
-	(void)bn_x25519_keygen(b, pa);
-	while (thread_cpu_s() - t0 < secs) {
-		for (i = 0; i < 50; i++, n++)
-			(void)bn_x25519(out, a, pa);
-	}
-	return (double)n / (thread_cpu_s() - t0);
 }
 
 static long
@@ -578,9 +507,9 @@ main(int argc, char **argv)
 	    bench_rps(&r, 64, 64, secs) != 0))
 		fprintf(stderr, "upstream_bench: request run failed\n");
 	if (strstr(only, "hs") != NULL) {
-		x = x25519_rate(1.0);
+		x = bench_x25519_per_s(1.0);
 		hs = bench_handshakes(&r, inflight, secs, &sc, &cc);
-		x2 = x25519_rate(1.0);
+		x2 = bench_x25519_per_s(1.0);
 		x = (x + x2) / 2;
 		printf("| handshakes, %d in flight | %.0f /s | X25519 %.0f "
 		    "ops per CPU-s (before %.0f, after %.0f); bound X25519/4 "
